@@ -1,0 +1,1018 @@
+//! Reading case files and `suite.yaml` settings into a checked `Suite`.
+//!
+//! Every file is read and checked, and every error in every file is collected, before the
+//! caller gets either a suite or the errors: no case runs from a suite with a broken file.
+//! This module owns the YAML crate (serde_yaml_ng, the maintained fork of the archived
+//! serde_yaml); nothing else in conform knows which one is used.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use serde_json::Value;
+
+use super::error::{CaseError, LoadErrors, did_you_mean, hint_for_serde_message};
+use super::locate::locate;
+use super::model::*;
+use crate::matching::{
+    BodyExpect, ErrorExpect, MessageExpect, Mode, Pattern, Seg, StartExpect, describe,
+};
+use crate::vars::Vars;
+
+/// The file that holds settings for every case in its folder and below.
+pub const SUITE_FILE: &str = "suite.yaml";
+
+pub const DEFAULT_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// Loads every case file under `paths` (files or folders; folders are searched for `*.yaml`
+/// and `*.yml`, `suite.yaml` excepted). `extra_vars` are the values the command line gives,
+/// which count as defined when checking variables.
+pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErrors> {
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        collect_files(path, &mut files, &mut errors);
+    }
+    files.sort();
+    files.dedup();
+
+    let mut settings = SettingsCache::default();
+    let mut suite = Suite::default();
+    let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    for file in files {
+        let defaults = settings.for_file(&file, &mut errors);
+        match load_case(&file, &defaults, extra_vars) {
+            Ok(case) => {
+                if let Some(first) = seen.get(&case.name) {
+                    let source = fs::read_to_string(&file).unwrap_or_default();
+                    errors.push(CaseError::at(
+                        &file,
+                        &source,
+                        locate(&source, &[Seg::Key("name".into())]),
+                        format!(
+                            "invalid case: the name `{}` is already used by {}",
+                            case.name,
+                            first.display()
+                        ),
+                        Some("case names must be unique in a suite".into()),
+                    ));
+                } else {
+                    seen.insert(case.name.clone(), file.clone());
+                    suite.cases.push(case);
+                }
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if suite.cases.is_empty() && errors.is_empty() {
+        let shown: Vec<_> = paths.iter().map(|p| p.display().to_string()).collect();
+        errors.push(CaseError::whole_file(
+            shown.join(", "),
+            "no case files found (looked for *.yaml and *.yml)",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(suite)
+    } else {
+        Err(LoadErrors(errors))
+    }
+}
+
+fn collect_files(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<CaseError>) {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            errors.push(CaseError::whole_file(path, format!("cannot read: {e}")));
+            return;
+        }
+    };
+    if meta.is_file() {
+        files.push(path.to_owned());
+        return;
+    }
+    let entries = match fs::read_dir(path) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(CaseError::whole_file(
+                path,
+                format!("cannot read folder: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    children.sort();
+    for child in children {
+        if child.is_dir() {
+            collect_files(&child, files, errors);
+        } else if is_case_file(&child) {
+            files.push(child);
+        }
+    }
+}
+
+fn is_case_file(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str());
+    matches!(ext, Some("yaml" | "yml"))
+        && path.file_name().and_then(|n| n.to_str()) != Some(SUITE_FILE)
+}
+
+/// Settings merged from the `suite.yaml` files above a case file.
+#[derive(Clone, Debug, Default)]
+struct Defaults {
+    target_prefix: Option<String>,
+    vars: Vars,
+}
+
+#[derive(Default)]
+struct SettingsCache {
+    by_dir: HashMap<PathBuf, Defaults>,
+    reported: HashSet<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuite {
+    target_prefix: Option<String>,
+    #[serde(default)]
+    vars: BTreeMap<String, Value>,
+}
+
+impl SettingsCache {
+    fn for_file(&mut self, file: &Path, errors: &mut Vec<CaseError>) -> Defaults {
+        let dir = file.parent().unwrap_or(Path::new("")).to_owned();
+        self.for_dir(&dir, errors)
+    }
+
+    fn for_dir(&mut self, dir: &Path, errors: &mut Vec<CaseError>) -> Defaults {
+        if let Some(d) = self.by_dir.get(dir) {
+            return d.clone();
+        }
+        // Settings of the parent first, then this folder's own on top. Stops at the file
+        // system root, or at the working directory when the path is relative.
+        let mut defaults = match dir.parent() {
+            Some(parent) if !dir.as_os_str().is_empty() && dir != Path::new("/") => {
+                self.for_dir(parent, errors)
+            }
+            _ => Defaults::default(),
+        };
+        let file = dir.join(SUITE_FILE);
+        if file.is_file() {
+            match read_suite_file(&file) {
+                Ok(raw) => {
+                    if raw.target_prefix.is_some() {
+                        defaults.target_prefix = raw.target_prefix;
+                    }
+                    defaults.vars.extend(raw.vars);
+                }
+                Err(e) => {
+                    if self.reported.insert(file.clone()) {
+                        errors.extend(e);
+                    }
+                }
+            }
+        }
+        self.by_dir.insert(dir.to_owned(), defaults.clone());
+        defaults
+    }
+}
+
+struct SuiteFile {
+    target_prefix: Option<String>,
+    vars: Vars,
+}
+
+fn read_suite_file(file: &Path) -> Result<SuiteFile, Vec<CaseError>> {
+    let source = fs::read_to_string(file)
+        .map_err(|e| vec![CaseError::whole_file(file, format!("cannot read: {e}"))])?;
+    let raw: RawSuite = parse_yaml(file, &source).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
+    let vars = convert_vars(
+        &raw.vars,
+        &[Seg::Key("vars".into())],
+        file,
+        &source,
+        &mut errors,
+    );
+    if errors.is_empty() {
+        Ok(SuiteFile {
+            target_prefix: raw.target_prefix,
+            vars,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Deserialises YAML into `T`, turning any error into one with a location and a hint.
+fn parse_yaml<T: de::DeserializeOwned>(file: &Path, source: &str) -> Result<T, CaseError> {
+    let deserializer = serde_yaml_ng::Deserializer::from_str(source);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().clone();
+        let inner = e.into_inner();
+        let raw_message = inner.to_string();
+        // serde_yaml_ng appends " at line L column C"; the location goes in our own line.
+        let message = match raw_message.find(" at line ") {
+            Some(i) => raw_message[..i].to_owned(),
+            None => raw_message.clone(),
+        };
+        let location = inner
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or_else(|| locate(source, &segs_of(&path)));
+        let shown_path = path.to_string();
+        let message = if shown_path == "." || shown_path.is_empty() {
+            format!("invalid YAML: {message}")
+        } else {
+            format!("invalid case: {message} (at `{shown_path}`)")
+        };
+        CaseError::at(
+            file,
+            source,
+            location,
+            message,
+            hint_for_serde_message(&raw_message),
+        )
+    })
+}
+
+fn segs_of(path: &serde_path_to_error::Path) -> Vec<Seg> {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(Seg::Index(*index)),
+            Segment::Map { key } => Some(Seg::Key(key.clone())),
+            Segment::Enum { variant } => Some(Seg::Key(variant.clone())),
+            Segment::Unknown => None,
+        })
+        .collect()
+}
+
+// ---- The raw shapes of a case file (what serde reads) ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: String,
+    description: Option<String>,
+    source: String,
+    provenance: Provenance,
+    why: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    covers: Vec<String>,
+    #[serde(default)]
+    skip: BTreeMap<TargetKind, String>,
+    #[serde(default)]
+    vars: BTreeMap<String, Value>,
+    request: Option<RawRequest>,
+    expect: Option<RawExpect>,
+    capture: Option<BTreeMap<String, String>>,
+    steps: Option<Vec<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    name: Option<String>,
+    #[serde(default)]
+    request: RawRequest,
+    expect: RawExpect,
+    #[serde(default)]
+    capture: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRequest {
+    operation: Option<String>,
+    method: Option<String>,
+    path: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    remove_headers: Vec<String>,
+    body: Option<Value>,
+    raw_body: Option<String>,
+    #[serde(default)]
+    signature: SignatureMode,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    any_of: Option<Vec<RawAlternative>>,
+    status: Option<RawStatus>,
+    #[serde(default)]
+    headers: BTreeMap<String, Value>,
+    #[serde(default)]
+    absent_headers: Vec<String>,
+    body: Option<Value>,
+    body_includes: Option<Value>,
+    error: Option<serde_json::Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlternative {
+    status: Option<RawStatus>,
+    #[serde(default)]
+    headers: BTreeMap<String, Value>,
+    #[serde(default)]
+    absent_headers: Vec<String>,
+    body: Option<Value>,
+    body_includes: Option<Value>,
+    error: Option<serde_json::Map<String, Value>>,
+}
+
+/// `200`, `[400, 503]`, or `[{code: 503, source: ...}, ...]`.
+struct RawStatus(Vec<(u16, Option<String>)>);
+
+impl<'de> Deserialize<'de> for RawStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        const WHAT: &str =
+            "an integer HTTP status (like 200), a list of them, or a list of {code, source}";
+        impl<'de> Visitor<'de> for V {
+            type Value = RawStatus;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(WHAT)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawStatus, E> {
+                Ok(RawStatus(vec![(code::<E>(v)?, None)]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawStatus, E> {
+                Err(E::custom(format!("{v} is not an HTTP status (100 to 599)")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawStatus, E> {
+                match v.trim().parse::<u64>() {
+                    Ok(n) => Err(E::custom(format!(
+                        "expected an integer HTTP status, found the string {v:?} (write {n} without quotes)"
+                    ))),
+                    Err(_) => Err(E::custom(format!(
+                        "expected an integer HTTP status (like 200), found {v:?}"
+                    ))),
+                }
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawStatus, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<StatusItem>()? {
+                    out.push((item.code, item.source));
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("expected at least one status"));
+                }
+                Ok(RawStatus(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+struct StatusItem {
+    code: u16,
+    source: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for StatusItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct WithSource {
+            code: u16,
+            source: String,
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StatusItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an integer HTTP status or {code, source}")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusItem, E> {
+                Ok(StatusItem {
+                    code: code::<E>(v)?,
+                    source: None,
+                })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusItem, E> {
+                Err(E::custom(format!(
+                    "expected an integer HTTP status (like 200), found {v:?}"
+                )))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<StatusItem, A::Error> {
+                let w = WithSource::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(StatusItem {
+                    code: code::<A::Error>(w.code as u64)?,
+                    source: Some(w.source),
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn code<E: de::Error>(v: u64) -> Result<u16, E> {
+    if (100..=599).contains(&v) {
+        Ok(v as u16)
+    } else {
+        Err(E::custom(format!("{v} is not an HTTP status (100 to 599)")))
+    }
+}
+
+// ---- From raw to checked ----
+
+struct Ctx<'a> {
+    file: &'a Path,
+    source: &'a str,
+    errors: Vec<CaseError>,
+}
+
+impl Ctx<'_> {
+    fn error(&mut self, path: &[Seg], message: impl Into<String>, hint: Option<String>) {
+        let at = locate(self.source, path);
+        self.errors.push(CaseError::at(
+            self.file,
+            self.source,
+            at,
+            format!("invalid case: {}", message.into()),
+            hint,
+        ));
+    }
+}
+
+fn key(parent: &[Seg], k: &str) -> Vec<Seg> {
+    let mut p = parent.to_vec();
+    p.push(Seg::Key(k.to_owned()));
+    p
+}
+
+fn load_case(file: &Path, defaults: &Defaults, extra_vars: &Vars) -> Result<Case, Vec<CaseError>> {
+    let source = fs::read_to_string(file)
+        .map_err(|e| vec![CaseError::whole_file(file, format!("cannot read: {e}"))])?;
+    let raw: RawCase = parse_yaml(file, &source).map_err(|e| vec![e])?;
+    let mut ctx = Ctx {
+        file,
+        source: &source,
+        errors: Vec::new(),
+    };
+
+    if raw.name.trim().is_empty() {
+        ctx.error(&[Seg::Key("name".into())], "`name` must not be empty", None);
+    }
+    if raw.source.trim().is_empty() {
+        ctx.error(
+            &[Seg::Key("source".into())],
+            "`source` must say where the expectations come from",
+            None,
+        );
+    }
+    if raw.provenance == Provenance::Inferred
+        && raw.why.as_deref().is_none_or(|w| w.trim().is_empty())
+    {
+        ctx.error(
+            &[Seg::Key("provenance".into())],
+            "an `inferred` case must say `why:` no source settles it",
+            None,
+        );
+    }
+
+    let mut vars = defaults.vars.clone();
+    vars.extend(convert_vars(
+        &raw.vars,
+        &[Seg::Key("vars".into())],
+        file,
+        &source,
+        &mut ctx.errors,
+    ));
+
+    let operation_default = file
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_owned();
+
+    // One step at the top level, or `steps:`.
+    let raw_steps: Vec<(Vec<Seg>, RawStep)> = match raw.steps {
+        Some(steps) => {
+            if raw.request.is_some() || raw.expect.is_some() || raw.capture.is_some() {
+                ctx.error(
+                    &[Seg::Key("steps".into())],
+                    "`steps` cannot be combined with top-level `request`, `expect` or `capture`",
+                    Some("move them into a step".into()),
+                );
+            }
+            if steps.is_empty() {
+                ctx.error(&[Seg::Key("steps".into())], "`steps` is empty", None);
+            }
+            steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (vec![Seg::Key("steps".into()), Seg::Index(i)], s))
+                .collect()
+        }
+        None => match raw.expect {
+            Some(expect) => vec![(
+                Vec::new(),
+                RawStep {
+                    name: None,
+                    request: raw.request.unwrap_or_default(),
+                    expect,
+                    capture: raw.capture.unwrap_or_default(),
+                },
+            )],
+            None => {
+                ctx.error(
+                    &[],
+                    "a case needs `expect:` (or `steps:`, each with `expect:`)",
+                    None,
+                );
+                Vec::new()
+            }
+        },
+    };
+
+    // Names defined so far: suite and case vars, the command line's, then captures.
+    let mut known: HashSet<String> = vars
+        .keys()
+        .cloned()
+        .chain(extra_vars.keys().cloned())
+        .collect();
+    let mut steps = Vec::new();
+    for (at, raw_step) in raw_steps {
+        let request = convert_request(
+            &mut ctx,
+            &key(&at, "request"),
+            raw_step.request,
+            defaults,
+            &operation_default,
+        );
+        let expect = convert_expect(&mut ctx, &key(&at, "expect"), raw_step.expect);
+        if let Some(request) = &request {
+            check_defined(&mut ctx, &known, request.var_names(), &key(&at, "request"));
+        }
+        for alt in &expect {
+            check_defined(
+                &mut ctx,
+                &known,
+                alt.expect.var_names(),
+                &key(&at, "expect"),
+            );
+        }
+        let mut capture = Vec::new();
+        for (name, expression) in raw_step.capture {
+            let here = key(&key(&at, "capture"), &name);
+            match parse_capture(&expression) {
+                Ok(from) => {
+                    known.insert(name.clone());
+                    capture.push(Capture {
+                        name,
+                        from,
+                        expression,
+                    });
+                }
+                Err(m) => ctx.error(
+                    &here,
+                    m,
+                    Some("write `$.member.list[0]` or `header:name`".into()),
+                ),
+            }
+        }
+        if let Some(request) = request {
+            steps.push(Step {
+                name: raw_step.name,
+                request,
+                expect,
+                capture,
+            });
+        }
+    }
+
+    if ctx.errors.is_empty() {
+        Ok(Case {
+            name: raw.name,
+            description: raw.description,
+            source: raw.source,
+            provenance: raw.provenance,
+            why: raw.why,
+            tags: raw.tags,
+            covers: raw.covers,
+            skip: raw.skip,
+            vars,
+            steps,
+            file: file.to_owned(),
+        })
+    } else {
+        Err(ctx.errors)
+    }
+}
+
+fn convert_vars(
+    raw: &BTreeMap<String, Value>,
+    at: &[Seg],
+    file: &Path,
+    source: &str,
+    errors: &mut Vec<CaseError>,
+) -> Vars {
+    let mut vars = Vars::new();
+    for (name, value) in raw {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            other => {
+                errors.push(CaseError::at(
+                    file,
+                    source,
+                    locate(source, &key(at, name)),
+                    format!("invalid case: variable `{name}` must be a string, number or boolean, found {}", describe(other)),
+                    None,
+                ));
+                continue;
+            }
+        };
+        vars.insert(name.clone(), text);
+    }
+    vars
+}
+
+fn check_defined(ctx: &mut Ctx<'_>, known: &HashSet<String>, used: Vec<String>, at: &[Seg]) {
+    let mut reported = HashSet::new();
+    for name in used {
+        if !known.contains(&name) && reported.insert(name.clone()) {
+            // Point at the first place the variable is written, if we can find it.
+            let needle = format!("{{{{{name}}}}}");
+            let location = ctx
+                .source
+                .lines()
+                .enumerate()
+                .find_map(|(i, l)| l.find(&needle).map(|c| (i + 1, l[..c].chars().count() + 1)))
+                .unwrap_or_else(|| locate(ctx.source, at));
+            let hint = did_you_mean(&name, known.iter().map(String::as_str)).or_else(|| {
+                Some("define it in suite.yaml or the case's `vars:`, or pass --var".into())
+            });
+            ctx.errors.push(CaseError::at(
+                ctx.file,
+                ctx.source,
+                location,
+                format!("invalid case: undefined variable `{name}`"),
+                hint,
+            ));
+        }
+    }
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn convert_request(
+    ctx: &mut Ctx<'_>,
+    at: &[Seg],
+    raw: RawRequest,
+    defaults: &Defaults,
+    operation_default: &str,
+) -> Option<RequestTemplate> {
+    let errors_before = ctx.errors.len();
+    let operation = raw
+        .operation
+        .unwrap_or_else(|| operation_default.to_owned());
+    let method = raw.method.unwrap_or_else(|| "POST".into());
+    if !is_token(&method) && !crate::vars::has_vars(&method) {
+        ctx.error(
+            &key(at, "method"),
+            format!("`{method}` is not an HTTP method"),
+            None,
+        );
+    }
+    let path = raw.path.unwrap_or_else(|| "/".into());
+    if !path.starts_with('/') && !crate::vars::has_vars(&path) {
+        ctx.error(
+            &key(at, "path"),
+            format!("a request path must start with `/`, found {path:?}"),
+            None,
+        );
+    }
+
+    let mut headers: Vec<(String, String)> =
+        vec![("content-type".into(), DEFAULT_CONTENT_TYPE.into())];
+    let sets_target = raw
+        .headers
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case("x-amz-target"));
+    let removes_target = raw
+        .remove_headers
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case("x-amz-target"));
+    if !sets_target && !removes_target {
+        match &defaults.target_prefix {
+            Some(prefix) => headers.push(("x-amz-target".into(), format!("{prefix}.{operation}"))),
+            None => ctx.error(
+                at,
+                "no `target_prefix` for the X-Amz-Target header",
+                Some("add `target_prefix: InspectorService` to a suite.yaml above the case, or set the header".into()),
+            ),
+        }
+    }
+    for (name, value) in raw.headers {
+        if !is_token(&name) {
+            ctx.error(
+                &key(&key(at, "headers"), &name),
+                format!("`{name}` is not a valid header name"),
+                None,
+            );
+            continue;
+        }
+        let name = name.to_ascii_lowercase();
+        headers.retain(|(n, _)| *n != name);
+        headers.push((name, value));
+    }
+    for (i, name) in raw.remove_headers.iter().enumerate() {
+        let before = headers.len();
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        if before == headers.len() {
+            let mut here = key(at, "remove_headers");
+            here.push(Seg::Index(i));
+            ctx.error(
+                &here,
+                format!("`{name}` is not a header conform sends by default"),
+                did_you_mean(name, ["content-type", "x-amz-target"]),
+            );
+        }
+    }
+
+    let body = match (raw.body, raw.raw_body) {
+        (Some(_), Some(_)) => {
+            ctx.error(
+                &key(at, "raw_body"),
+                "give `body` or `raw_body`, not both",
+                None,
+            );
+            BodyTemplate::Raw(String::new())
+        }
+        (Some(v), None) => BodyTemplate::Json(v),
+        (None, Some(s)) => BodyTemplate::Raw(s),
+        (None, None) => BodyTemplate::Json(Value::Object(Default::default())),
+    };
+    (ctx.errors.len() == errors_before).then_some(RequestTemplate {
+        method,
+        path,
+        headers,
+        body,
+        signature: raw.signature,
+    })
+}
+
+fn convert_expect(ctx: &mut Ctx<'_>, at: &[Seg], raw: RawExpect) -> Vec<Alternative> {
+    let single = RawAlternative {
+        status: raw.status,
+        headers: raw.headers,
+        absent_headers: raw.absent_headers,
+        body: raw.body,
+        body_includes: raw.body_includes,
+        error: raw.error,
+    };
+    match raw.any_of {
+        Some(alternatives) => {
+            let has_single = single.status.is_some()
+                || !single.headers.is_empty()
+                || !single.absent_headers.is_empty()
+                || single.body.is_some()
+                || single.body_includes.is_some()
+                || single.error.is_some();
+            if has_single {
+                ctx.error(
+                    &key(at, "any_of"),
+                    "`any_of` cannot be combined with other expectations beside it",
+                    Some("put what every alternative shares into each alternative".into()),
+                );
+            }
+            if alternatives.is_empty() {
+                ctx.error(&key(at, "any_of"), "`any_of` is empty", None);
+            }
+            alternatives
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, alt)| {
+                    let mut here = key(at, "any_of");
+                    here.push(Seg::Index(i));
+                    convert_alternative(ctx, &here, alt)
+                })
+                .collect()
+        }
+        None => convert_alternative(ctx, at, single).into_iter().collect(),
+    }
+}
+
+fn convert_alternative(ctx: &mut Ctx<'_>, at: &[Seg], raw: RawAlternative) -> Option<Alternative> {
+    let errors_before = ctx.errors.len();
+    let (codes, status_sources) = match raw.status {
+        Some(RawStatus(items)) => {
+            let codes = items.iter().map(|(c, _)| *c).collect();
+            let sources = items
+                .into_iter()
+                .filter_map(|(c, s)| s.map(|s| (c, s)))
+                .collect();
+            (codes, sources)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let start = if codes.is_empty() {
+        StartExpect::Any
+    } else {
+        StartExpect::Status(codes)
+    };
+
+    let parse = |ctx: &mut Ctx<'_>, here: Vec<Seg>, value: &Value| -> Option<Pattern> {
+        match Pattern::parse(value) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let mut full = here;
+                full.extend(e.path);
+                let hint = if e.message.starts_with("`matches` takes") {
+                    Some(format!(
+                        "named matchers: {}",
+                        crate::matching::MATCHES_NAMES.join(", ")
+                    ))
+                } else {
+                    None
+                };
+                ctx.error(&full, e.message, hint);
+                None
+            }
+        }
+    };
+
+    let mut headers = Vec::new();
+    for (name, value) in &raw.headers {
+        if let Some(p) = parse(ctx, key(&key(at, "headers"), name), value) {
+            headers.push((name.to_ascii_lowercase(), p));
+        }
+    }
+    let absent_headers = raw
+        .absent_headers
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+
+    let body = match (&raw.body, &raw.body_includes) {
+        (Some(_), Some(_)) => {
+            ctx.error(
+                &key(at, "body_includes"),
+                "give `body` or `body_includes`, not both",
+                None,
+            );
+            None
+        }
+        (Some(v), None) => parse(ctx, key(at, "body"), v).map(|pattern| BodyExpect::Json {
+            pattern,
+            mode: Mode::Exact,
+        }),
+        (None, Some(v)) => {
+            parse(ctx, key(at, "body_includes"), v).map(|pattern| BodyExpect::Json {
+                pattern,
+                mode: Mode::Partial,
+            })
+        }
+        (None, None) => None,
+    };
+
+    let error = match raw.error {
+        None => None,
+        Some(map) => {
+            let here = key(at, "error");
+            let types = match map.get("type") {
+                Some(Value::String(s)) => vec![s.clone()],
+                Some(Value::Array(items))
+                    if !items.is_empty() && items.iter().all(Value::is_string) =>
+                {
+                    items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                }
+                Some(other) => {
+                    ctx.error(
+                        &key(&here, "type"),
+                        format!(
+                            "`error.type` must be an error shape name or a list of them, found {}",
+                            describe(other)
+                        ),
+                        None,
+                    );
+                    Vec::new()
+                }
+                None => {
+                    ctx.error(
+                        &here,
+                        "`error` needs `type:` (the error shape name, like NoSuchEntityException)",
+                        None,
+                    );
+                    Vec::new()
+                }
+            };
+            let mut members = Vec::new();
+            for (name, value) in &map {
+                if name == "type" {
+                    continue;
+                }
+                if let Some(p) = parse(ctx, key(&here, name), value) {
+                    members.push((name.clone(), p));
+                }
+            }
+            Some(ErrorExpect { types, members })
+        }
+    };
+
+    (ctx.errors.len() == errors_before).then(|| Alternative {
+        expect: MessageExpect {
+            start,
+            headers,
+            absent_headers,
+            body,
+            error,
+        },
+        status_sources,
+    })
+}
+
+/// `$.a.b[0]` (or `$`) into the body, or `header:name`.
+fn parse_capture(expression: &str) -> Result<CaptureFrom, String> {
+    if let Some(name) = expression.strip_prefix("header:") {
+        let name = name.trim();
+        return if is_token(name) {
+            Ok(CaptureFrom::Header(name.to_ascii_lowercase()))
+        } else {
+            Err(format!("`{name}` is not a header name"))
+        };
+    }
+    let rest = expression
+        .strip_prefix('$')
+        .ok_or_else(|| format!("cannot read the capture `{expression}`"))?;
+    let mut segs = Vec::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => {
+                let mut name = String::new();
+                while let Some(&c) = chars.peek() {
+                    if c == '.' || c == '[' {
+                        break;
+                    }
+                    name.push(c);
+                    chars.next();
+                }
+                if name.is_empty() {
+                    return Err(format!("empty member name in `{expression}`"));
+                }
+                segs.push(Seg::Key(name));
+            }
+            '[' => {
+                let mut digits = String::new();
+                for c in chars.by_ref() {
+                    if c == ']' {
+                        break;
+                    }
+                    digits.push(c);
+                }
+                let i = digits
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("`[{digits}]` is not a list index in `{expression}`"))?;
+                segs.push(Seg::Index(i));
+            }
+            other => return Err(format!("unexpected `{other}` in `{expression}`")),
+        }
+    }
+    Ok(CaptureFrom::Body(segs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captures_parse() {
+        assert!(
+            matches!(parse_capture("header:X-Amzn-RequestId"), Ok(CaptureFrom::Header(h)) if h == "x-amzn-requestid")
+        );
+        let Ok(CaptureFrom::Body(segs)) = parse_capture("$.agents[0].agentId") else {
+            panic!()
+        };
+        assert_eq!(
+            segs,
+            vec![
+                Seg::Key("agents".into()),
+                Seg::Index(0),
+                Seg::Key("agentId".into())
+            ]
+        );
+        assert!(parse_capture("agents").is_err());
+        assert!(parse_capture("$.a[x]").is_err());
+    }
+}

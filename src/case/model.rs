@@ -1,0 +1,220 @@
+//! The case model: what a loaded, checked case file says. Built by `load`, read by the
+//! runner and the reports. No I/O.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::exchange::{Headers, Request};
+use crate::matching::{MessageExpect, Seg, resolve_value};
+use crate::vars::{self, UndefinedVar, Vars};
+
+/// How sure we are of an expectation, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provenance {
+    /// Published by AWS: the API reference page, its sample exchange.
+    Documented,
+    /// Built from the service model (botocore, Smithy).
+    Modeled,
+    /// Required by the awsJson1_1 protocol specification or its test vectors.
+    Protocol,
+    /// A guess where no source says: the case must say why.
+    Inferred,
+    /// Seen from a real endpoint.
+    Recorded,
+}
+
+impl fmt::Display for Provenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Documented => "documented",
+            Self::Modeled => "modeled",
+            Self::Protocol => "protocol",
+            Self::Inferred => "inferred",
+            Self::Recorded => "recorded",
+        })
+    }
+}
+
+/// What kind of endpoint a run talks to; cases may be skipped for some kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    /// The built-in replay of `recordings/`.
+    Replay,
+    /// Any endpoint, unsigned requests.
+    Endpoint,
+    /// Any endpoint, SigV4-signed requests (`--sign`).
+    Signed,
+    /// Real AWS (`--aws`).
+    Aws,
+}
+
+impl fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Replay => "replay",
+            Self::Endpoint => "endpoint",
+            Self::Signed => "signed",
+            Self::Aws => "aws",
+        })
+    }
+}
+
+/// How a signed target signs one request. Unsigned targets send no signature whatever this says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureMode {
+    #[default]
+    Normal,
+    /// Send no `Authorization` at all.
+    None,
+    /// Sign, then spoil the signature.
+    Corrupt,
+    /// Sign with a date outside the allowed clock skew.
+    Expired,
+    /// Sign with an access key no account has.
+    UnknownKey,
+}
+
+/// All the cases selected from the files given.
+#[derive(Clone, Debug, Default)]
+pub struct Suite {
+    pub cases: Vec<Case>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub name: String,
+    pub description: Option<String>,
+    pub source: String,
+    pub provenance: Provenance,
+    pub why: Option<String>,
+    pub tags: Vec<String>,
+    pub covers: Vec<String>,
+    pub skip: BTreeMap<TargetKind, String>,
+    /// Suite defaults merged with the case's own `vars`.
+    pub vars: Vars,
+    pub steps: Vec<Step>,
+    /// The file the case came from, as given (relative paths stay relative).
+    pub file: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub name: Option<String>,
+    pub request: RequestTemplate,
+    /// The case passes this step when any alternative passes (most cases have one).
+    pub expect: Vec<Alternative>,
+    pub capture: Vec<Capture>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Alternative {
+    pub expect: MessageExpect,
+    /// Where each accepted status code comes from, when the case says.
+    pub status_sources: Vec<(u16, String)>,
+}
+
+/// A request with `{{variables}}` still in it.
+#[derive(Clone, Debug)]
+pub struct RequestTemplate {
+    pub method: String,
+    pub path: String,
+    /// The final header list: defaults, then the case's additions, minus removals.
+    pub headers: Vec<(String, String)>,
+    pub body: BodyTemplate,
+    pub signature: SignatureMode,
+}
+
+#[derive(Clone, Debug)]
+pub enum BodyTemplate {
+    Json(Value),
+    Raw(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Capture {
+    pub name: String,
+    pub from: CaptureFrom,
+    /// As written in the case file, for messages.
+    pub expression: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum CaptureFrom {
+    Body(Vec<Seg>),
+    Header(String),
+}
+
+impl RequestTemplate {
+    /// The request to send, variables filled in. JSON bodies are sent compact, as the Rust and
+    /// JS SDKs send them.
+    pub fn render(&self, vars: &Vars) -> Result<Request, UndefinedVar> {
+        let mut headers = Headers::new();
+        for (name, value) in &self.headers {
+            headers.append(name, vars::substitute(value, vars, false)?);
+        }
+        let body = match &self.body {
+            BodyTemplate::Json(v) => {
+                serde_json::to_vec(&resolve_value(v, vars)?).expect("JSON values serialise")
+            }
+            BodyTemplate::Raw(s) => vars::substitute(s, vars, false)?.into_bytes(),
+        };
+        Ok(Request {
+            method: vars::substitute(&self.method, vars, false)?,
+            path: vars::substitute(&self.path, vars, false)?,
+            headers,
+            body,
+        })
+    }
+
+    pub fn var_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |s: &str| out.extend(vars::names(s).map(str::to_owned));
+        add(&self.method);
+        add(&self.path);
+        for (_, v) in &self.headers {
+            add(v);
+        }
+        match &self.body {
+            BodyTemplate::Raw(s) => add(s),
+            BodyTemplate::Json(v) => crate::matching::Pattern::literal(v).var_names(&mut out),
+        }
+        out
+    }
+}
+
+impl CaptureFrom {
+    /// The captured text: strings as they are, other JSON values as JSON.
+    pub fn extract(&self, response: &crate::exchange::Response) -> Option<String> {
+        match self {
+            CaptureFrom::Header(name) => response.headers.get(name).map(str::to_owned),
+            CaptureFrom::Body(path) => {
+                let body = response.json()?;
+                let mut at = &body;
+                for seg in path {
+                    at = match seg {
+                        Seg::Key(k) => at.get(k)?,
+                        Seg::Index(i) => at.get(i)?,
+                    };
+                }
+                Some(match at {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            }
+        }
+    }
+}
+
+impl Case {
+    /// Why this case does not run against this kind of target, if it does not.
+    pub fn skip_reason(&self, target: TargetKind) -> Option<&str> {
+        self.skip.get(&target).map(String::as_str)
+    }
+}

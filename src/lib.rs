@@ -1,0 +1,12 @@
+//! conform: tells you how faithfully an HTTP endpoint speaks an AWS JSON API.
+//!
+//! Data flows one way: case files → [`case`] → [`runner`] → [`http`] → [`exchange`] →
+//! [`matching`] → [`report`]. The replay server ([`replay`]) answers from [`recording`]s with
+//! the same [`matching`] code the runner uses. Only the binary's `cli` module knows about
+//! command-line flags, colour and exit codes.
+
+pub mod case;
+pub mod diff;
+pub mod exchange;
+pub mod matching;
+pub mod vars;
