@@ -144,3 +144,57 @@ mod tests {
         );
     }
 }
+
+/// Headers that carry secrets or signatures. They are replaced by [`REDACTED`] before anything
+/// is written or shown: recordings, snapshots, logs, reports, error messages.
+pub const SECRET_HEADERS: &[&str] = &["authorization", "x-amz-security-token"];
+
+/// Headers that vary per call or per SDK and never decide whether two requests are the same.
+pub const VOLATILE_REQUEST_HEADERS: &[&str] = &[
+    "authorization",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+    "user-agent",
+    "x-amz-user-agent",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
+    "host",
+    "content-length",
+    "accept",
+    "accept-encoding",
+    "connection",
+    "expect",
+    "transfer-encoding",
+];
+
+/// What stands in for a secret.
+pub const REDACTED: &str = "<redacted>";
+
+impl Headers {
+    /// A copy with every secret-bearing header's value replaced by [`REDACTED`].
+    pub fn redacted(&self) -> Headers {
+        Headers(
+            self.0
+                .iter()
+                .map(|(n, v)| {
+                    if SECRET_HEADERS.contains(&n.as_str()) {
+                        (n.clone(), REDACTED.to_owned())
+                    } else {
+                        (n.clone(), v.clone())
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Request {
+    /// The request with secrets replaced, fit to be written or shown.
+    pub fn redacted(&self) -> Request {
+        Request {
+            headers: self.headers.redacted(),
+            ..self.clone()
+        }
+    }
+}

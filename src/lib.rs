@@ -8,5 +8,11 @@
 pub mod case;
 pub mod diff;
 pub mod exchange;
+pub mod http;
 pub mod matching;
+pub mod recording;
+pub mod replay;
+pub mod report;
+pub mod runner;
 pub mod vars;
+pub mod yaml;

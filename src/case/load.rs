@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+
 use serde_json::Value;
 
-use super::error::{CaseError, LoadErrors, did_you_mean, hint_for_serde_message};
+use super::error::{CaseError, LoadErrors, did_you_mean};
 use super::locate::locate;
 use super::model::*;
 use crate::matching::{
@@ -187,7 +188,7 @@ struct SuiteFile {
 fn read_suite_file(file: &Path) -> Result<SuiteFile, Vec<CaseError>> {
     let source = fs::read_to_string(file)
         .map_err(|e| vec![CaseError::whole_file(file, format!("cannot read: {e}"))])?;
-    let raw: RawSuite = parse_yaml(file, &source).map_err(|e| vec![e])?;
+    let raw: RawSuite = crate::yaml::parse(file, &source, "case").map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let vars = convert_vars(
         &raw.vars,
@@ -204,50 +205,6 @@ fn read_suite_file(file: &Path) -> Result<SuiteFile, Vec<CaseError>> {
     } else {
         Err(errors)
     }
-}
-
-/// Deserialises YAML into `T`, turning any error into one with a location and a hint.
-fn parse_yaml<T: de::DeserializeOwned>(file: &Path, source: &str) -> Result<T, CaseError> {
-    let deserializer = serde_yaml_ng::Deserializer::from_str(source);
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = e.path().clone();
-        let inner = e.into_inner();
-        let raw_message = inner.to_string();
-        // serde_yaml_ng appends " at line L column C"; the location goes in our own line.
-        let message = match raw_message.find(" at line ") {
-            Some(i) => raw_message[..i].to_owned(),
-            None => raw_message.clone(),
-        };
-        let location = inner
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or_else(|| locate(source, &segs_of(&path)));
-        let shown_path = path.to_string();
-        let message = if shown_path == "." || shown_path.is_empty() {
-            format!("invalid YAML: {message}")
-        } else {
-            format!("invalid case: {message} (at `{shown_path}`)")
-        };
-        CaseError::at(
-            file,
-            source,
-            location,
-            message,
-            hint_for_serde_message(&raw_message),
-        )
-    })
-}
-
-fn segs_of(path: &serde_path_to_error::Path) -> Vec<Seg> {
-    use serde_path_to_error::Segment;
-    path.iter()
-        .filter_map(|s| match s {
-            Segment::Seq { index } => Some(Seg::Index(*index)),
-            Segment::Map { key } => Some(Seg::Key(key.clone())),
-            Segment::Enum { variant } => Some(Seg::Key(variant.clone())),
-            Segment::Unknown => None,
-        })
-        .collect()
 }
 
 // ---- The raw shapes of a case file (what serde reads) ----
@@ -452,7 +409,7 @@ fn key(parent: &[Seg], k: &str) -> Vec<Seg> {
 fn load_case(file: &Path, defaults: &Defaults, extra_vars: &Vars) -> Result<Case, Vec<CaseError>> {
     let source = fs::read_to_string(file)
         .map_err(|e| vec![CaseError::whole_file(file, format!("cannot read: {e}"))])?;
-    let raw: RawCase = parse_yaml(file, &source).map_err(|e| vec![e])?;
+    let raw: RawCase = crate::yaml::parse(file, &source, "case").map_err(|e| vec![e])?;
     let mut ctx = Ctx {
         file,
         source: &source,
@@ -735,7 +692,10 @@ fn convert_request(
     for (i, name) in raw.remove_headers.iter().enumerate() {
         let before = headers.len();
         headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        if before == headers.len() {
+        let is_default = ["content-type", "x-amz-target"]
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(name));
+        if before == headers.len() && !is_default {
             let mut here = key(at, "remove_headers");
             here.push(Seg::Index(i));
             ctx.error(

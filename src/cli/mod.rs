@@ -1,0 +1,78 @@
+//! Command-line interface: flags → one args struct → library calls → exit code.
+//! Exit codes: 0 all selected cases passed; 1 a case failed or errored; 2 usage, config or
+//! case-file errors (clap exits 2 on usage errors too).
+
+mod common;
+mod inspect;
+mod run;
+mod serve;
+mod style;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "conform",
+    version,
+    about = "How faithfully does an endpoint speak an AWS JSON API? (Amazon Inspector Classic StartAssessmentRun)",
+    long_about = None,
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the cases against an endpoint (default: the built-in replay of recordings/)
+    Run(run::RunArgs),
+    /// Check case files (and recordings) without running them
+    Check(inspect::CheckArgs),
+    /// List the cases: name, tags, provenance
+    List(inspect::ListArgs),
+    /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
+    Serve(serve::ServeArgs),
+}
+
+/// A failure that ends the command with exit code 2 and a message (never a credential).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Check(args) => inspect::check(args),
+            Command::List(args) => inspect::list(args),
+            Command::Serve(args) => serve::serve(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! `conform serve`: the replay server in the foreground until Ctrl-C, with a near-miss report
+//! on stderr for every request no recording matches, and `--strict` accounting at shutdown.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+
+use conform::replay::{Miss, ReplayServer};
+
+use super::UsageError;
+use super::common;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Recordings to serve
+    #[arg(long, value_name = "DIR", default_value = "recordings")]
+    pub recordings: PathBuf,
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:4566")]
+    pub addr: SocketAddr,
+    /// Allow an address other than loopback (the server has no authentication)
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// At shutdown, exit 1 if any request missed or any recording went unused, and list them
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
+    if !args.addr.ip().is_loopback() && !args.allow_remote {
+        return Err(UsageError(format!(
+            "{} is not a loopback address; pass --allow-remote to serve recordings beyond this machine",
+            args.addr
+        ))
+        .into());
+    }
+    let replay = common::load_replay(&args.recordings)?;
+    for s in &replay.shadowed {
+        eprintln!("warning: {s}");
+    }
+    let exchanges = replay.exchange_count();
+    let listener =
+        TcpListener::bind(args.addr).with_context(|| format!("cannot listen on {}", args.addr))?;
+    let on_miss = Arc::new(|miss: &Miss| eprint!("{}", miss.report()));
+    let server = ReplayServer::start(replay, listener, Some(on_miss)).await;
+    eprintln!(
+        "conform serve: {exchanges} recorded exchanges from {}; Ctrl-C stops",
+        args.recordings.display()
+    );
+    println!("listening on {}", server.uri());
+
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")?;
+    let stats = server.replay().stats();
+    eprintln!(
+        "conform serve: {} requests answered, {} missed",
+        stats.served, stats.missed
+    );
+    if !args.strict {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for m in &stats.missed_requests {
+        eprintln!("missed: {m}");
+    }
+    if stats.missed as usize > stats.missed_requests.len() {
+        eprintln!(
+            "missed: ... and {} more",
+            stats.missed as usize - stats.missed_requests.len()
+        );
+    }
+    for u in stats.unused.iter().chain(&server.replay().shadowed) {
+        eprintln!("unused: {u}");
+    }
+    let clean = stats.missed == 0 && stats.unused.is_empty() && server.replay().shadowed.is_empty();
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,188 @@
+//! The HTTP client the runner and the recorder send with: any method, any headers, raw bytes,
+//! a per-request timeout, and a cap on how much of a response body is read, so that a
+//! misbehaving endpoint can neither hang a run nor exhaust memory.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::sign::Signer;
+use crate::case::SignatureMode;
+use crate::exchange::{Headers, Request, Response};
+
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Largest response body read; more is an error.
+    pub max_body: usize,
+    /// Connections kept open per host (0 = reqwest's default).
+    pub pool_size: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            max_body: 10 * 1024 * 1024,
+            pool_size: 0,
+        }
+    }
+}
+
+/// Sends requests to one endpoint.
+#[derive(Clone)]
+pub struct Client {
+    inner: reqwest::Client,
+    base: String,
+    signer: Option<Arc<dyn Signer>>,
+    options: ClientOptions,
+}
+
+/// Why no response came back. Messages say what happened in a user's words and never carry
+/// credentials (signing happens before; errors only ever see the endpoint URL).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TransportError {
+    #[error("connection refused by {0}: is the endpoint running?")]
+    Refused(String),
+    #[error("no response within {0:?} (the request timeout; change it with --timeout)")]
+    Timeout(Duration),
+    #[error("response body larger than {limit} bytes; conform stopped reading it")]
+    TooLarge { limit: usize },
+    #[error("{0}")]
+    Sign(#[from] super::sign::SignError),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("connection failed: {0}")]
+    Failed(String),
+}
+
+impl Client {
+    /// `base` is the endpoint URL (`http://127.0.0.1:4566`); request paths are appended to it.
+    pub fn new(
+        base: &str,
+        signer: Option<Arc<dyn Signer>>,
+        options: ClientOptions,
+    ) -> Result<Self, TransportError> {
+        let parsed = reqwest::Url::parse(base)
+            .map_err(|e| TransportError::Invalid(format!("endpoint URL {base:?}: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(TransportError::Invalid(format!(
+                "endpoint URL {base:?}: expected http://host[:port] or https://host[:port]"
+            )));
+        }
+        let mut builder = reqwest::Client::builder()
+            // conform sends exactly the headers a case says: no decompression, no redirects,
+            // no proxies picked up from the environment for loopback targets.
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .tcp_nodelay(true);
+        if options.pool_size > 0 {
+            builder = builder.pool_max_idle_per_host(options.pool_size);
+        }
+        let inner = builder
+            .build()
+            .map_err(|e| TransportError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            inner,
+            base: base.trim_end_matches('/').to_owned(),
+            signer,
+            options,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn is_signing(&self) -> bool {
+        self.signer.is_some()
+    }
+
+    /// Signs (if this client signs) and sends. Returns the request as sent, so that callers
+    /// can report or record it (redact it first: it may hold a signature).
+    pub async fn send(
+        &self,
+        mut request: Request,
+        mode: SignatureMode,
+        timeout: Duration,
+    ) -> (Request, Result<Response, TransportError>) {
+        let url = format!("{}{}", self.base, request.path);
+        if let Some(signer) = &self.signer {
+            if let Err(e) = signer.sign(&mut request, &url, mode) {
+                return (request, Err(e.into()));
+            }
+        }
+        let result = tokio::time::timeout(timeout, self.send_now(&request, &url))
+            .await
+            .unwrap_or(Err(TransportError::Timeout(timeout)));
+        (request, result)
+    }
+
+    async fn send_now(&self, request: &Request, url: &str) -> Result<Response, TransportError> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| TransportError::Invalid(format!("bad method {:?}", request.method)))?;
+        let mut builder = self.inner.request(method, url);
+        for (name, value) in request.headers.iter() {
+            builder = builder.header(name, value);
+        }
+        let built = builder
+            .body(request.body.clone())
+            .build()
+            .map_err(|e| TransportError::Invalid(describe(&e)))?;
+        let mut response = self
+            .inner
+            .execute(built)
+            .await
+            .map_err(|e| classify(&e, url))?;
+        let status = response.status().as_u16();
+        let mut headers = Headers::new();
+        for (name, value) in response.headers() {
+            headers.append(
+                name.as_str(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            );
+        }
+        let limit = self.options.max_body;
+        if response
+            .content_length()
+            .is_some_and(|n| n as usize > limit)
+        {
+            return Err(TransportError::TooLarge { limit });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e, url))? {
+            if body.len() + chunk.len() > limit {
+                return Err(TransportError::TooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn classify(e: &reqwest::Error, url: &str) -> TransportError {
+    let chain = describe(e);
+    if e.is_connect() && chain.contains("refused") {
+        return TransportError::Refused(url.to_owned());
+    }
+    if e.is_body() || e.is_decode() {
+        return TransportError::Failed(format!("the response broke off: {chain}"));
+    }
+    TransportError::Failed(chain)
+}
+
+/// The error and its causes on one line: reqwest's own message alone is often just
+/// "error sending request".
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,7 @@
+//! Recordings: the format (defined once), reading and atomic writing.
+
+mod model;
+mod store;
+
+pub use model::*;
+pub use store::{load_recording, load_recordings, write_atomically, write_recording};

@@ -1,0 +1,256 @@
+//! The one recording format, shared by the recorder (which writes it) and the replay server
+//! (which reads it). Pure data plus the conversion of a recorded request into the same
+//! `MessageExpect` the runner evaluates responses with.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::exchange::Headers;
+use crate::matching::{BodyExpect, MessageExpect, Mode, Pattern, StartExpect};
+
+/// Where a recording's content comes from. Only `recorded` ever comes from a real endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordingProvenance {
+    /// Published by AWS (the API reference's sample exchange), byte for byte.
+    Documented,
+    /// Built from the service model; texts the model does not give are placeholders.
+    Modeled,
+    /// A guess where no source says: the note says what is guessed.
+    Inferred,
+    /// Captured from a real endpoint by `conform record`.
+    Recorded,
+}
+
+/// What identifies a request besides method, path and body: a recorded request without one
+/// of these only matches requests without it.
+pub const IDENTITY_HEADERS: &[&str] = &["content-type", "x-amz-target"];
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recording {
+    pub provenance: RecordingProvenance,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<RecordedFrom>,
+    pub exchanges: Vec<RecordedExchange>,
+    /// The file it was read from (not part of the format).
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+/// Where and when a `recorded` recording was made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedFrom {
+    pub endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub date: String,
+    pub conform_version: String,
+    /// True when the endpoint was real AWS (a recording from AWS is only replaced by one from
+    /// another endpoint with `--force`).
+    #[serde(default)]
+    pub aws: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedExchange {
+    pub request: RecordedRequest,
+    pub response: RecordedResponse,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The body as a JSON value (compared as a value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// The body's exact text, when it is not JSON (or must match byte for byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_body: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedResponse {
+    pub status: u16,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The exact body text sent back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The exact body bytes, base64, for a body that is not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
+}
+
+impl RecordedRequest {
+    /// The expectation an incoming request must meet to be answered by this exchange: the
+    /// same shape `conform run` evaluates responses with.
+    pub fn expectation(&self) -> MessageExpect {
+        let mut headers = Vec::new();
+        let mut absent_headers = Vec::new();
+        for name in IDENTITY_HEADERS {
+            let value = self
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v);
+            match value {
+                Some(v) => headers.push((name.to_string(), Pattern::String(v.clone()))),
+                None => absent_headers.push(name.to_string()),
+            }
+        }
+        let body = match (&self.body, &self.raw_body) {
+            (Some(v), _) => Some(BodyExpect::Json {
+                pattern: Pattern::literal(v),
+                mode: Mode::Exact,
+            }),
+            (None, Some(raw)) => Some(BodyExpect::Raw(raw.as_bytes().to_vec())),
+            (None, None) => Some(BodyExpect::Raw(Vec::new())),
+        };
+        MessageExpect {
+            start: StartExpect::Request {
+                method: self.method.clone(),
+                path: self.path.clone(),
+            },
+            headers,
+            absent_headers,
+            body,
+            error: None,
+        }
+    }
+
+    /// The key the replay index files this request under: method, path, identity headers and
+    /// the body in canonical form (JSON re-serialised with sorted keys).
+    pub fn index_key(&self) -> String {
+        let body = match (&self.body, &self.raw_body) {
+            (Some(v), _) => format!("json:{}", canonical(v)),
+            (None, Some(raw)) => format!("raw:{raw}"),
+            (None, None) => "raw:".into(),
+        };
+        let header = |name: &str| {
+            self.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        key_of(
+            &self.method,
+            &self.path,
+            header("content-type"),
+            header("x-amz-target"),
+            &body,
+        )
+    }
+}
+
+/// The index key of an incoming request: its JSON form when the body parses as JSON, its raw
+/// form always (a recording may hold either).
+pub fn request_keys(
+    method: &str,
+    path: &str,
+    headers: &Headers,
+    body: &[u8],
+) -> (Option<String>, String) {
+    let ct = headers.get("content-type");
+    let target = headers.get("x-amz-target");
+    let json = serde_json::from_slice::<Value>(body)
+        .ok()
+        .map(|v| key_of(method, path, ct, target, &format!("json:{}", canonical(&v))));
+    let raw = key_of(
+        method,
+        path,
+        ct,
+        target,
+        &format!("raw:{}", String::from_utf8_lossy(body)),
+    );
+    (json, raw)
+}
+
+fn key_of(method: &str, path: &str, ct: Option<&str>, target: Option<&str>, body: &str) -> String {
+    format!(
+        "{}\n{}\n{}\n{}\n{}",
+        method.to_ascii_uppercase(),
+        path,
+        ct.unwrap_or("\u{0}"),
+        target.unwrap_or("\u{0}"),
+        body
+    )
+}
+
+/// JSON with object keys sorted at every level.
+pub fn canonical(v: &Value) -> String {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let members: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+impl RecordedResponse {
+    /// The body's bytes, exactly as recorded.
+    pub fn body_bytes(&self) -> Result<Vec<u8>, String> {
+        match (&self.body, &self.body_base64) {
+            (Some(text), _) => Ok(text.as_bytes().to_vec()),
+            (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| format!("`body_base64` is not valid base64: {e}")),
+            (None, None) => Ok(Vec::new()),
+        }
+    }
+
+    /// Builds the recorded form of a body: text when it is UTF-8, base64 otherwise.
+    pub fn body_fields(bytes: &[u8]) -> (Option<String>, Option<String>) {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => (Some(text.to_owned()), None),
+            Err(_) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn index_keys_ignore_key_order_and_spacing() {
+        let recorded = RecordedRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            headers: [("X-Amz-Target".to_string(), "S.Op".to_string())].into(),
+            body: Some(json!({"b": 1, "a": [true]})),
+            raw_body: None,
+        };
+        let headers: Headers = [("x-amz-target", "S.Op")].into_iter().collect();
+        let (json_key, _) = request_keys("post", "/", &headers, br#"{"a": [true], "b": 1}"#);
+        assert_eq!(json_key.unwrap(), recorded.index_key());
+    }
+}

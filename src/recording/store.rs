@@ -1,0 +1,177 @@
+//! Reading a folder of recordings (every error in every file, located) and writing one
+//! recording atomically: a temporary file in the same folder, flushed, then renamed, so that
+//! an interrupted write leaves the old file whole and no half-written file behind.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::model::{Recording, RecordingProvenance};
+use crate::case::{CaseError, LoadErrors, locate};
+use crate::matching::Seg;
+
+/// Loads every `*.yaml`/`*.yml` under `dir`, sorted by path.
+pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    collect(dir, &mut files, &mut errors);
+    files.sort();
+    let mut recordings = Vec::new();
+    for file in files {
+        match load_recording(&file) {
+            Ok(r) => recordings.push(r),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(recordings)
+    } else {
+        Err(LoadErrors(errors))
+    }
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<CaseError>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(CaseError::whole_file(
+                dir,
+                format!("cannot read the recordings folder: {e}"),
+            ));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, files, errors);
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            files.push(path);
+        }
+    }
+}
+
+pub fn load_recording(file: &Path) -> Result<Recording, Vec<CaseError>> {
+    let source = fs::read_to_string(file)
+        .map_err(|e| vec![CaseError::whole_file(file, format!("cannot read: {e}"))])?;
+    let mut recording: Recording =
+        crate::yaml::parse(file, &source, "recording").map_err(|e| vec![e])?;
+    recording.file = file.to_owned();
+    let mut errors = Vec::new();
+    let mut fail = |path: Vec<Seg>, message: String| {
+        errors.push(CaseError::at(
+            file,
+            &source,
+            locate(&source, &path),
+            format!("invalid recording: {message}"),
+            None,
+        ));
+    };
+    if recording.exchanges.is_empty() {
+        fail(
+            vec![Seg::Key("exchanges".into())],
+            "`exchanges` is empty".into(),
+        );
+    }
+    match (recording.provenance, &recording.recorded, &recording.note) {
+        (RecordingProvenance::Recorded, None, _) => fail(
+            vec![Seg::Key("provenance".into())],
+            "a `recorded` recording must say where from, in `recorded:`".into(),
+        ),
+        (p, Some(_), _) if p != RecordingProvenance::Recorded => fail(
+            vec![Seg::Key("recorded".into())],
+            "`recorded:` belongs only to recordings with provenance `recorded`".into(),
+        ),
+        (p, _, None) if p != RecordingProvenance::Recorded => fail(
+            vec![Seg::Key("provenance".into())],
+            "a recording not made from a real endpoint needs a `note:` saying what is known and what is not".into(),
+        ),
+        _ => {}
+    }
+    for (i, exchange) in recording.exchanges.iter().enumerate() {
+        let at = |k: &str, f: &str| {
+            vec![
+                Seg::Key("exchanges".into()),
+                Seg::Index(i),
+                Seg::Key(k.into()),
+                Seg::Key(f.into()),
+            ]
+        };
+        if exchange.request.body.is_some() && exchange.request.raw_body.is_some() {
+            fail(
+                at("request", "raw_body"),
+                "give `body` or `raw_body`, not both".into(),
+            );
+        }
+        if !(100..=599).contains(&exchange.response.status) {
+            fail(
+                at("response", "status"),
+                format!("{} is not an HTTP status", exchange.response.status),
+            );
+        }
+        if exchange.response.body.is_some() && exchange.response.body_base64.is_some() {
+            fail(
+                at("response", "body_base64"),
+                "give `body` or `body_base64`, not both".into(),
+            );
+        }
+        if let Err(m) = exchange.response.body_bytes() {
+            fail(at("response", "body_base64"), m);
+        }
+        for name in exchange.response.headers.keys() {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                fail(
+                    at("response", "headers"),
+                    format!("`{name}` is not a valid header name"),
+                );
+            }
+        }
+        for value in exchange.response.headers.values() {
+            if http::HeaderValue::from_str(value).is_err() {
+                fail(
+                    at("response", "headers"),
+                    format!("{value:?} is not a valid header value"),
+                );
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(recording)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Writes a recording to `path` atomically, creating folders as needed.
+pub fn write_recording(path: &Path, recording: &Recording) -> std::io::Result<()> {
+    let text = crate::yaml::to_string(recording).map_err(std::io::Error::other)?;
+    let header = "# conform recording: see cases/FORMAT.md. Secrets are never written here.\n";
+    write_atomically(path, format!("{header}{text}").as_bytes())
+}
+
+/// Temporary file beside the target, flushed to disk, then renamed over it.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("recording");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}

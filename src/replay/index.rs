@@ -1,0 +1,324 @@
+//! Choosing the recorded answer for a request. Pure and synchronous (no sockets): the server
+//! in `server.rs` calls `Replay::answer` for every request it receives.
+//!
+//! A hash index on the canonical request (method, path, identity headers, body as sorted JSON)
+//! finds the candidate in O(1); the candidate is then confirmed by `matching::evaluate`, the
+//! code `conform run` judges responses with. A request the index does not find is compared
+//! with every recorded request by that same code, which both catches what the index cannot
+//! (JSON numbers written differently) and ranks the near misses for the report.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use crate::exchange::{Headers, Request};
+use crate::matching::{MessageExpect, Mismatch, Observed, Start, Verdict, evaluate};
+use crate::recording::{Recording, request_keys};
+
+/// Requests larger than this are refused with 413 before any matching.
+pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
+
+/// How many missed requests are kept for the `--strict` report (the count goes on).
+const KEPT_MISSES: usize = 100;
+
+/// One recorded exchange, ready to serve.
+#[derive(Debug)]
+pub struct Entry {
+    pub file: PathBuf,
+    /// 1-based position in its recording.
+    pub position: usize,
+    pub expect: MessageExpect,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    used: AtomicBool,
+}
+
+impl Entry {
+    pub fn label(&self) -> String {
+        format!("{} (exchange {})", self.file.display(), self.position)
+    }
+}
+
+/// Exchanges of one recording that share a request: answered in turn.
+#[derive(Debug)]
+struct Sequence {
+    entries: Vec<usize>,
+    next: AtomicUsize,
+}
+
+/// What the server should send back.
+pub enum Answer<'a> {
+    Recorded(&'a Entry),
+    Miss(Miss),
+    TooLarge(usize),
+}
+
+/// A request no recording matched: the closest recordings and what differed.
+#[derive(Clone, Debug)]
+pub struct Miss {
+    pub request_line: String,
+    pub closest: Vec<NearMiss>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NearMiss {
+    pub label: String,
+    pub mismatches: Vec<Mismatch>,
+    pub diff: String,
+}
+
+impl Miss {
+    /// The report printed on the server's stderr.
+    pub fn report(&self) -> String {
+        let mut out = format!("no recording matches {}\n", self.request_line);
+        if self.closest.is_empty() {
+            out.push_str("  (no recordings loaded)\n");
+        }
+        for (i, near) in self.closest.iter().enumerate() {
+            out.push_str(&format!("  closest #{}: {}\n", i + 1, near.label));
+            for m in &near.mismatches {
+                out.push_str(&format!("    {}: {}\n", m.path, m.message));
+            }
+            if i == 0 {
+                for line in near.diff.lines() {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+        out
+    }
+
+    /// The one-line message for the AWS-style error body.
+    pub fn message(&self) -> String {
+        match self.closest.first() {
+            None => {
+                "conform replay: no recording matches this request, and no recordings are loaded"
+                    .into()
+            }
+            Some(near) => {
+                let what: Vec<String> = near
+                    .mismatches
+                    .iter()
+                    .take(3)
+                    .map(|m| format!("{}: {}", m.path, m.message))
+                    .collect();
+                format!(
+                    "conform replay: no recording matches this request; closest is {}, which differs in {}",
+                    near.label,
+                    what.join("; ")
+                )
+            }
+        }
+    }
+}
+
+/// The loaded recordings and the state of their sequences.
+#[derive(Debug)]
+pub struct Replay {
+    entries: Vec<Entry>,
+    sequences: Vec<Sequence>,
+    by_key: HashMap<String, usize>,
+    /// Exchanges shadowed by an earlier recording with the same request (never served).
+    pub shadowed: Vec<String>,
+    served: AtomicU64,
+    missed: AtomicU64,
+    misses: Mutex<Vec<String>>,
+}
+
+/// Counters and lists for the shutdown report.
+#[derive(Clone, Debug, Default)]
+pub struct ReplayStats {
+    pub served: u64,
+    pub missed: u64,
+    pub missed_requests: Vec<String>,
+    pub unused: Vec<String>,
+}
+
+impl Replay {
+    pub fn new(recordings: &[Recording]) -> Result<Replay, String> {
+        let mut entries = Vec::new();
+        let mut sequences: Vec<Sequence> = Vec::new();
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        let mut shadowed = Vec::new();
+        for recording in recordings {
+            // Sequences are per recording: keys seen in this recording map to their sequence.
+            let mut own: HashMap<String, usize> = HashMap::new();
+            for (i, exchange) in recording.exchanges.iter().enumerate() {
+                let body = exchange
+                    .response
+                    .body_bytes()
+                    .map_err(|e| format!("{}: {e}", recording.file.display()))?;
+                let headers = exchange
+                    .response
+                    .headers
+                    .iter()
+                    // hyper computes these from the body and the connection.
+                    .filter(|(n, _)| {
+                        !matches!(
+                            n.to_ascii_lowercase().as_str(),
+                            "content-length" | "transfer-encoding" | "connection"
+                        )
+                    })
+                    .map(|(n, v)| (n.clone(), v.clone()))
+                    .collect();
+                let index = entries.len();
+                entries.push(Entry {
+                    file: recording.file.clone(),
+                    position: i + 1,
+                    expect: exchange.request.expectation(),
+                    status: exchange.response.status,
+                    headers,
+                    body,
+                    used: AtomicBool::new(false),
+                });
+                let key = exchange.request.index_key();
+                if let Some(&seq) = own.get(&key) {
+                    sequences[seq].entries.push(index);
+                } else if let Some(&seq) = by_key.get(&key) {
+                    let first = &entries[sequences[seq].entries[0]];
+                    shadowed.push(format!(
+                        "{} repeats the request of {}, which answers it",
+                        entries[index].label(),
+                        first.label()
+                    ));
+                } else {
+                    sequences.push(Sequence {
+                        entries: vec![index],
+                        next: AtomicUsize::new(0),
+                    });
+                    own.insert(key.clone(), sequences.len() - 1);
+                    by_key.insert(key, sequences.len() - 1);
+                }
+            }
+        }
+        Ok(Replay {
+            entries,
+            sequences,
+            by_key,
+            shadowed,
+            served: AtomicU64::new(0),
+            missed: AtomicU64::new(0),
+            misses: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn exchange_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The answer to one request.
+    pub fn answer(&self, request: &Request) -> Answer<'_> {
+        if request.body.len() > MAX_REQUEST_BODY {
+            self.missed.fetch_add(1, Ordering::Relaxed);
+            return Answer::TooLarge(MAX_REQUEST_BODY);
+        }
+        let observed = Observed {
+            start: Start::Request {
+                method: &request.method,
+                path: &request.path,
+            },
+            headers: &request.headers,
+            body: &request.body,
+        };
+        let (json_key, raw_key) = request_keys(
+            &request.method,
+            &request.path,
+            &request.headers,
+            &request.body,
+        );
+        let hit = json_key
+            .and_then(|k| self.by_key.get(&k))
+            .or_else(|| self.by_key.get(&raw_key))
+            .copied();
+        if let Some(seq) = hit {
+            let entry = self.next_in(seq);
+            if evaluate(&entry.expect, &observed).passed() {
+                return self.serve(entry);
+            }
+        }
+        // Not in the index: judge every sequence's first exchange, keep the best ones.
+        let mut ranked: Vec<(usize, Verdict)> = Vec::new();
+        for (seq, sequence) in self.sequences.iter().enumerate() {
+            let verdict = evaluate(&self.entries[sequence.entries[0]].expect, &observed);
+            if verdict.passed() {
+                let entry = self.next_in(seq);
+                return self.serve(entry);
+            }
+            ranked.push((seq, verdict));
+        }
+        ranked.sort_by_key(|(_, v)| v.mismatches.len());
+        let miss = Miss {
+            request_line: format!(
+                "{} {} (x-amz-target: {})",
+                request.method,
+                request.path,
+                request.headers.get("x-amz-target").unwrap_or("<none>")
+            ),
+            closest: ranked
+                .into_iter()
+                .take(3)
+                .map(|(seq, verdict)| NearMiss {
+                    label: self.entries[self.sequences[seq].entries[0]].label(),
+                    diff: verdict.diff(),
+                    mismatches: verdict.mismatches,
+                })
+                .collect(),
+        };
+        self.missed.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut kept) = self.misses.lock() {
+            if kept.len() < KEPT_MISSES {
+                kept.push(miss.request_line.clone());
+            }
+        }
+        Answer::Miss(miss)
+    }
+
+    /// Takes the sequence's next exchange; after the last, it starts over, so the suite can
+    /// run again and again against one server.
+    fn next_in(&self, seq: usize) -> &Entry {
+        let sequence = &self.sequences[seq];
+        let n = sequence.next.fetch_add(1, Ordering::Relaxed) % sequence.entries.len();
+        &self.entries[sequence.entries[n]]
+    }
+
+    fn serve<'a>(&self, entry: &'a Entry) -> Answer<'a> {
+        entry.used.store(true, Ordering::Relaxed);
+        self.served.fetch_add(1, Ordering::Relaxed);
+        Answer::Recorded(entry)
+    }
+
+    pub fn stats(&self) -> ReplayStats {
+        ReplayStats {
+            served: self.served.load(Ordering::Relaxed),
+            missed: self.missed.load(Ordering::Relaxed),
+            missed_requests: self.misses.lock().map(|m| m.clone()).unwrap_or_default(),
+            unused: self
+                .entries
+                .iter()
+                .filter(|e| !e.used.load(Ordering::Relaxed))
+                .map(Entry::label)
+                .collect(),
+        }
+    }
+}
+
+/// Builds a `Request` from the parts a server sees.
+pub fn request_from_parts<'a>(
+    method: &str,
+    path: &str,
+    headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+    body: Vec<u8>,
+) -> Request {
+    let mut h = Headers::new();
+    for (name, value) in headers {
+        h.append(name, String::from_utf8_lossy(value).into_owned());
+    }
+    Request {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        headers: h,
+        body,
+    }
+}
