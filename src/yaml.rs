@@ -30,6 +30,11 @@ pub fn parse<T: de::DeserializeOwned>(
             .map(|l| (l.line(), l.column()))
             .unwrap_or_else(|| locate(source, &segs_of(&path)));
         let shown_path = path.to_string();
+        // serde_yaml_ng starts its message with the path too; say it once, at the end.
+        let message = message
+            .strip_prefix(&format!("{shown_path}: "))
+            .map(str::to_owned)
+            .unwrap_or(message);
         let message = if shown_path == "." || shown_path.is_empty() {
             format!("invalid YAML: {message}")
         } else {

@@ -114,9 +114,10 @@ pub fn did_you_mean<'a>(
 
 /// serde's "unknown field `x`, expected one of `a`, `b`" (or variant) → a hint.
 pub fn hint_for_serde_message(message: &str) -> Option<String> {
-    let rest = message
-        .strip_prefix("unknown field `")
-        .or_else(|| message.strip_prefix("unknown variant `"))?;
+    let start = message
+        .find("unknown field `")
+        .or_else(|| message.find("unknown variant `"))?;
+    let rest = message[start..].split_once('`')?.1;
     let (word, rest) = rest.split_once('`')?;
     let expected = rest.split_once("expected")?.1;
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();

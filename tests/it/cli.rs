@@ -1,0 +1,324 @@
+//! The binary as a user drives it: the embedded default, stubs that answer rightly and
+//! wrongly, dead endpoints, broken case files, reports and shards.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use wiremock::matchers::{body_partial_json, header, method};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+const SAMPLE_ARN: &str =
+    "arn:aws:inspector:us-west-2:123456789012:target/0-nvgVhaxX/template/0-it5r2S4T";
+
+/// A stub that answers the fixture suite the way the documented service would.
+async fn right_stub() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(header("x-amz-target", "InspectorService.StartAssessmentRun"))
+        .and(body_partial_json(serde_json::json!({"assessmentRunName": "missing"})))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("content-type", "application/x-amz-json-1.1")
+                .insert_header("x-amzn-requestid", "ed349455-f76d-11e5-b473-ed8493878c40")
+                .set_body_raw(
+                    r#"{"__type":"NoSuchEntityException","errorCode":"ASSESSMENT_TEMPLATE_DOES_NOT_EXIST","canRetry":false,"message":"no"}"#,
+                    "application/x-amz-json-1.1",
+                ),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(header(
+            "x-amz-target",
+            "InspectorService.StartAssessmentRun",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-amzn-requestid", "ed349455-f76d-11e5-b473-ed8493878c40")
+                .set_body_raw(
+                    format!(r#"{{"assessmentRunArn":"{SAMPLE_ARN}/run/0-jOoroxyY"}}"#),
+                    "application/x-amz-json-1.1",
+                ),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[test]
+fn the_embedded_default_passes_the_whole_suite() {
+    let out = conform(&["run", "--color", "never"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    let last = text.lines().last().unwrap();
+    let passed: usize = last.split(' ').next().unwrap().parse().unwrap();
+    assert!(passed >= 40, "{last}");
+    assert!(last.ends_with(" passed, 0 failed, 0 skipped"), "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_right_stub_passes_and_a_wrong_one_fails_with_a_diff() {
+    let server = right_stub().await;
+    let fixtures = fixture("stub");
+    let out = conform(&[
+        "run",
+        fixtures.to_str().unwrap(),
+        "--endpoint-url",
+        &server.uri(),
+        "--filter",
+        "sample",
+        "--filter",
+        "no such",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+
+    // Wrong: the error type only in the header (botocore sees none), and canRetry a string.
+    let wrong = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("x-amzn-errortype", "NoSuchEntityException")
+                .set_body_raw(
+                    r#"{"errorCode":"ASSESSMENT_TEMPLATE_DOES_NOT_EXIST","canRetry":"false","message":"no"}"#,
+                    "application/json",
+                ),
+        )
+        .mount(&wrong)
+        .await;
+    let out = conform(&[
+        "run",
+        fixtures.to_str().unwrap(),
+        "--endpoint-url",
+        &wrong.uri(),
+        "--filter",
+        "no such",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = without_timings(&stdout(&out));
+    insta::with_settings!({filters => vec![(r"\S*tests/fixtures/\S+\.yaml", "[file]")]}, {
+        insta::assert_snapshot!("wrong_stub_diff", text);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn captures_flow_between_steps() {
+    let server = right_stub().await;
+    // The stub answers the second start with the same ARN: the `not` alternative must fail.
+    let out = conform(&[
+        "run",
+        fixture("stub").to_str().unwrap(),
+        "--endpoint-url",
+        &server.uri(),
+        "--filter",
+        "two steps",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("FAIL   two steps [step 2: again]"), "{text}");
+    assert!(
+        text.contains("<not arn:aws:inspector"),
+        "captured value was not used: {text}"
+    );
+}
+
+#[test]
+fn a_dead_endpoint_is_an_error_outcome_and_the_run_ends() {
+    // Bind then drop: the port is closed, so connections are refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = conform(&[
+        "run",
+        fixture("stub").to_str().unwrap(),
+        "--endpoint-url",
+        &url,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("ERROR  sample"), "{text}");
+    assert!(text.contains("connection refused"), "{text}");
+    assert!(text.ends_with("0 passed, 3 failed, 0 skipped\n"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn misbehaving_endpoints_get_clear_outcomes() {
+    let server = MockServer::start().await;
+    Mock::given(body_partial_json(
+        serde_json::json!({"assessmentRunName": "examplerun"}),
+    ))
+    .respond_with(
+        ResponseTemplate::new(500).set_body_raw("<html><body>Oops</body></html>", "text/html"),
+    )
+    .mount(&server)
+    .await;
+    Mock::given(body_partial_json(
+        serde_json::json!({"assessmentRunName": "missing"}),
+    ))
+    .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+    .mount(&server)
+    .await;
+    Mock::given(body_partial_json(
+        serde_json::json!({"assessmentRunName": "twice"}),
+    ))
+    .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 3 * 1024 * 1024]))
+    .mount(&server)
+    .await;
+    let out = conform(&[
+        "run",
+        fixture("stub").to_str().unwrap(),
+        "--endpoint-url",
+        &server.uri(),
+        "--timeout",
+        "0.5",
+        "--max-body",
+        "1048576",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("body (not JSON): <html><body>Oops</body></html>"),
+        "{text}"
+    );
+    assert!(text.contains("no response within 500ms"), "{text}");
+    assert!(
+        text.contains("response body larger than 1048576 bytes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_reports_every_broken_file_with_its_location() {
+    let out = conform(&["check", fixture("broken").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out).replace(&root().display().to_string(), "[root]");
+    for needle in [
+        "bad_provenance.yaml:3:13",
+        "did you mean `documented`?",
+        "bad_regex.yaml:7:32",
+        "bad_yaml.yaml:",
+        "undefined_variable.yaml:6:29",
+        "did you mean `template_arn`?",
+        "unknown_key.yaml:5:3",
+        "did you mean `status`?",
+        "wrong_type.yaml:5:11",
+        "6 case-file errors (no case was run)",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    insta::assert_snapshot!("broken_fixtures", text);
+    // `run` refuses too, before running anything.
+    let out = conform(&[
+        "run",
+        fixture("broken").to_str().unwrap(),
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn shards_cover_the_suite_exactly_once_and_reports_are_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = Vec::new();
+    for k in 1..=3 {
+        let json = dir.path().join(format!("{k}.json"));
+        let junit = dir.path().join(format!("{k}.xml"));
+        let shard = format!("{k}/3");
+        let out = conform(&[
+            "run",
+            "--shard",
+            &shard,
+            "--json",
+            json.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        for case in report["cases"].as_array().unwrap() {
+            seen.push(case["name"].as_str().unwrap().to_owned());
+        }
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        let doc = roxmltree::Document::parse(&xml).expect("valid XML");
+        let cases = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .count();
+        assert_eq!(cases, report["cases"].as_array().unwrap().len());
+    }
+    let unique: BTreeSet<_> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "a case ran in two shards");
+    let list = stdout(&conform(&["list"]));
+    let total: usize = list
+        .lines()
+        .last()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(seen.len(), total, "a case ran in no shard");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn junit_keeps_failures_and_errors_apart() {
+    let server = right_stub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _ = server;
+    let out = conform(&[
+        "run",
+        fixture("stub").to_str().unwrap(),
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{port}"),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("error"))
+            .count(),
+        3
+    );
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("failure"))
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(conform(&["run", "--shard", "4/3"]).status.code(), Some(2));
+    assert_eq!(conform(&["run", "--var", "novalue"]).status.code(), Some(2));
+    assert_eq!(
+        conform(&["run", "--endpoint-url", "ftp://x"]).status.code(),
+        Some(2)
+    );
+    let out = conform(&["serve", "--addr", "0.0.0.0:0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--allow-remote"));
+}

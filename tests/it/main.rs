@@ -1,0 +1,5 @@
+//! One integration test binary (as ripgrep does), one module per area. Every server a test
+//! talks to is started by the test on 127.0.0.1:0.
+
+mod cli;
+mod support;
