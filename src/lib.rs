@@ -6,6 +6,7 @@
 //! command-line flags, colour and exit codes.
 
 pub mod case;
+pub mod coverage;
 pub mod diff;
 pub mod exchange;
 pub mod http;

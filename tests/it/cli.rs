@@ -322,3 +322,112 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--allow-remote"));
 }
+
+/// Each way of getting NoSuchEntityException wrong fails the suite's case with a diff that
+/// names it. The wrong stub is the replay of a mutated copy of the recordings.
+#[test]
+fn the_suite_catches_each_wrong_error_answer() {
+    let original = std::fs::read_to_string(
+        root().join("recordings/inspector/StartAssessmentRun/error_no_such_entity.yaml"),
+    )
+    .unwrap();
+    let mutations: &[(&str, &str, &str, &str)] = &[
+        (
+            "wrong status",
+            "status: 400",
+            "status: 404",
+            "status: expected 400, found 404",
+        ),
+        (
+            "missing __type",
+            r#"{"__type":"NoSuchEntityException","#,
+            "{",
+            "error type as botocore (body __type): expected NoSuchEntityException, found <none>",
+        ),
+        (
+            "wrong errorCode",
+            r#""errorCode":"ASSESSMENT_TEMPLATE_DOES_NOT_EXIST""#,
+            r#""errorCode":"ASSESSMENT_RUN_DOES_NOT_EXIST""#,
+            "body.errorCode: expected \"ASSESSMENT_TEMPLATE_DOES_NOT_EXIST\"",
+        ),
+        (
+            "missing canRetry",
+            r#","canRetry":false"#,
+            "",
+            "body.canRetry: missing",
+        ),
+        (
+            "wrong content type",
+            "content-type: application/x-amz-json-1.1 }",
+            "content-type: application/json }",
+            "header content-type: expected \"application/x-amz-json-1.1\"",
+        ),
+    ];
+    for (what, from, to, expected_line) in mutations {
+        assert!(
+            original.contains(from),
+            "{what}: the recording no longer contains {from:?}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&root().join("recordings"), dir.path());
+        std::fs::write(
+            dir.path()
+                .join("inspector/StartAssessmentRun/error_no_such_entity.yaml"),
+            original.replacen(from, to, 1),
+        )
+        .unwrap();
+        let out = conform(&[
+            "run",
+            "--recordings",
+            dir.path().to_str().unwrap(),
+            "--filter",
+            "NoSuchEntityException",
+        ]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{what}: {text}");
+        assert!(
+            text.contains(expected_line),
+            "{what}: expected {expected_line:?} in\n{text}"
+        );
+        assert!(
+            text.contains("--- expected\n") || text.contains("--- expected"),
+            "{what}: no diff in\n{text}"
+        );
+    }
+}
+
+/// A request that differs from a recording in one body member is reported with that member.
+#[test]
+fn a_near_miss_names_the_member_that_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let case_dir = dir.path().join("inspector/StartAssessmentRun");
+    std::fs::create_dir_all(&case_dir).unwrap();
+    std::fs::copy(
+        root().join("cases/inspector/suite.yaml"),
+        dir.path().join("inspector/suite.yaml"),
+    )
+    .unwrap();
+    let case = std::fs::read_to_string(
+        root().join("cases/inspector/StartAssessmentRun/documented_sample_exchange.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        case_dir.join("near.yaml"),
+        case.replacen(
+            "assessmentRunName: examplerun",
+            "assessmentRunName: examplerunX",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = conform(&["run", dir.path().to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("NoMatchingRecordingException"), "{text}");
+    assert!(
+        text.contains(
+            "body.assessmentRunName: expected \\\"examplerun\\\", found \\\"examplerunX\\\""
+        ),
+        "{text}"
+    );
+}

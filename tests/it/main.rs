@@ -2,4 +2,5 @@
 //! talks to is started by the test on 127.0.0.1:0.
 
 mod cli;
+mod coverage;
 mod support;
