@@ -3,4 +3,5 @@
 
 mod cli;
 mod coverage;
+mod sdk;
 mod support;

@@ -6,6 +6,7 @@
 //! diff. A second check holds what the SDK sends against the API reference's sample request.
 //! Nothing here talks to AWS: every server is local, every credential a placeholder.
 
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::Path;
 
@@ -13,7 +14,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_inspector::Client;
 use aws_sdk_inspector::config::retry::RetryConfig;
 use aws_sdk_inspector::config::{BehaviorVersion, Region};
-use aws_sdk_inspector::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_inspector::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_inspector::operation::RequestId;
 use aws_sdk_inspector::operation::start_assessment_run::{
     StartAssessmentRunError, StartAssessmentRunOutput,
@@ -94,7 +95,11 @@ fn sdk_input(request: &RecordedRequest) -> Result<Input, String> {
     }
     match header("x-amz-target") {
         Some(TARGET) => {}
-        Some(other) => return Err(format!("x-amz-target is {other:?}, the SDK sends {TARGET:?}")),
+        Some(other) => {
+            return Err(format!(
+                "x-amz-target is {other:?}, the SDK sends {TARGET:?}"
+            ));
+        }
         None => return Err(format!("no x-amz-target, the SDK sends {TARGET:?}")),
     }
     match header("content-type") {
@@ -164,12 +169,15 @@ enum Outcome {
         /// The variant's modeled members, as the SDK parsed them.
         #[serde(skip_serializing_if = "Option::is_none")]
         members: Option<Value>,
-        /// For `Unhandled`: the error chain as the SDK displays it.
+        /// When the SDK found no error code: why, as its errors display (never Debug output).
         #[serde(skip_serializing_if = "Option::is_none")]
         description: Option<String>,
     },
     /// Not an answer from the server (timeout, connection, a response the SDK could not read).
-    OtherError { kind: &'static str, description: String },
+    OtherError {
+        kind: &'static str,
+        description: String,
+    },
 }
 
 fn outcome(
@@ -192,18 +200,14 @@ fn outcome(
                 SdkError::ResponseError(_) => "ResponseError",
                 _ => "unknown SdkError variant",
             };
-            let description = DisplayErrorContext(&other)
-                .to_string()
-                .replace(endpoint, "<endpoint>");
+            let description = display_chain(&other).replace(endpoint, "<endpoint>");
             return Outcome::OtherError { kind, description };
         }
     };
     let http_status = error.raw().status().as_u16();
     let err = error.err();
     let (variant, members) = error_members(err);
-    #[allow(deprecated)]
-    let description = matches!(err, StartAssessmentRunError::Unhandled(_))
-        .then(|| DisplayErrorContext(err).to_string());
+    let description = err.code().is_none().then(|| display_chain(err));
     Outcome::ServiceError {
         variant,
         http_status,
@@ -212,6 +216,30 @@ fn outcome(
         request_id: err.request_id().map(str::to_owned),
         members,
         description,
+    }
+}
+
+/// An error and its sources by their `Display`, joined with ": " (`DisplayErrorContext` would
+/// add the `Debug` form, which changes with the SDK's internals).
+fn display_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+impl Outcome {
+    fn request_id(&self) -> Option<&str> {
+        match self {
+            Outcome::Output { request_id, .. } | Outcome::ServiceError { request_id, .. } => {
+                request_id.as_deref()
+            }
+            Outcome::OtherError { .. } => None,
+        }
     }
 }
 
@@ -338,7 +366,7 @@ async fn sdk_reads_every_recorded_answer() {
         // Exchanges of one recording are asked for in order, so a sequence (same request
         // twice) gets its first answer, then its second.
         let mut calls = Vec::new();
-        for input in inputs {
+        for (input, exchange) in inputs.into_iter().zip(&recording.exchanges) {
             let result = sdk
                 .start_assessment_run()
                 .assessment_template_arn(&input.template_arn)
@@ -346,10 +374,23 @@ async fn sdk_reads_every_recorded_answer() {
                 .send()
                 .await;
             calls_made += 1;
+            let outcome = outcome(result, &endpoint);
+            // The request id says which exchange answered: this one, in sequence order.
+            let recorded_id = exchange
+                .response
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("x-amzn-requestid"))
+                .map(|(_, v)| v.as_str());
+            assert_eq!(
+                outcome.request_id(),
+                recorded_id,
+                "{name}: the SDK's request was not answered by its own exchange"
+            );
             calls.push(Call {
                 assessment_template_arn: input.template_arn,
                 assessment_run_name: input.run_name,
-                outcome: outcome(result, &endpoint),
+                outcome,
             });
         }
         insta::with_settings!({
@@ -368,10 +409,12 @@ async fn sdk_reads_every_recorded_answer() {
         stats.missed_requests
     );
     assert_eq!(stats.served, calls_made);
-    insta::assert_yaml_snapshot!(
-        "not_replayed_to_the_sdk",
-        NotReplayed { skipped, shadowed }
-    );
+    insta::with_settings!({
+        description => "recordings not replayed to aws-sdk-inspector, and why",
+        omit_expression => true,
+    }, {
+        insta::assert_yaml_snapshot!("not_replayed_to_the_sdk", NotReplayed { skipped, shadowed });
+    });
 }
 
 // Guards the request the SDK sends for the documented sample, and that replay would match it.
@@ -410,9 +453,7 @@ async fn sdk_sends_the_documented_sample_request() {
     let request = request_from_parts(
         sent.method.as_str(),
         sent.url.path(),
-        sent.headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_bytes())),
+        sent.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
         sent.body.clone(),
     );
 
@@ -454,33 +495,39 @@ async fn sdk_sends_the_documented_sample_request() {
     );
 
     // What the SDK sends, with everything volatile or secret replaced.
-    let headers: Vec<(String, String)> = {
-        let mut h: Vec<(String, String)> = request
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                let value = if VOLATILE.contains(&n) {
-                    "<redacted>".to_owned()
-                } else if n == "authorization" {
-                    redact_authorization(v)
-                } else {
-                    v.to_owned()
-                };
-                (n.to_owned(), value)
-            })
-            .collect();
-        h.sort();
-        h
-    };
-    insta::assert_yaml_snapshot!(
-        "documented_sample_request",
-        json!({
-            "method": request.method,
-            "path": request.path,
-            "headers": headers,
-            "body": body,
+    let headers: BTreeMap<&str, String> = request
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            let value = if VOLATILE.contains(&n) {
+                "<redacted>".to_owned()
+            } else if n == "authorization" {
+                redact_authorization(v)
+            } else {
+                v.to_owned()
+            };
+            (n, value)
         })
+        .collect();
+    assert_eq!(
+        headers.len(),
+        request.headers.len(),
+        "no header is sent twice"
     );
+    insta::with_settings!({
+        description => "what aws-sdk-inspector sends for the API reference's sample request",
+        omit_expression => true,
+    }, {
+        insta::assert_yaml_snapshot!(
+            "documented_sample_request",
+            json!({
+                "method": request.method,
+                "path": request.path,
+                "headers": headers,
+                "body": body,
+            })
+        );
+    });
 }
 
 /// Keeps what the signature covers and where it is scoped; drops the key id, the date and the
