@@ -55,6 +55,15 @@ impl Matcher {
             ),
             Matcher::Type(t) => format!("<{}>", t.name()),
             Matcher::Not(p) => format!("<not {}>", compact(&expected_view(p))),
+            Matcher::Each(p) => format!("<each {}>", compact(&expected_view(p))),
+            Matcher::AllOf(items) => format!(
+                "<all of {}>",
+                items
+                    .iter()
+                    .map(|p| compact(&expected_view(p)))
+                    .collect::<Vec<_>>()
+                    .join(" & ")
+            ),
             Matcher::Literal(v) => compact(v),
         }
     }
@@ -246,6 +255,29 @@ fn accepts(m: &Matcher, actual: &Value, mode: Mode, path: &str) -> Result<(), St
             check(p, Some(actual), mode, path, &mut scratch);
             want(!scratch.is_empty(), &m.token())
         }
+        Matcher::Each(p) => {
+            let Some(items) = actual.as_array() else {
+                return want(false, "a list");
+            };
+            for (i, item) in items.iter().enumerate() {
+                let mut scratch = Vec::new();
+                check(p, Some(item), mode, &format!("{path}[{i}]"), &mut scratch);
+                if let Some(first) = scratch.first() {
+                    return Err(format!("item [{i}]: {}: {}", first.path, first.message));
+                }
+            }
+            Ok(())
+        }
+        Matcher::AllOf(items) => {
+            for p in items {
+                let mut scratch = Vec::new();
+                check(p, Some(actual), mode, path, &mut scratch);
+                if let Some(first) = scratch.first() {
+                    return Err(first.message.clone());
+                }
+            }
+            Ok(())
+        }
         Matcher::Literal(v) => want(same_literal(v, actual), &short(v)),
     }
 }
@@ -362,6 +394,18 @@ mod tests {
         let mut out = Vec::new();
         check(&p, None, Mode::Exact, "body.x", &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn each_and_all_of_check_every_item() {
+        let p = json!({"all_of": [{"length": {"min": 1, "max": 2}}, {"each": {"id": {"matches": "any-string"}}}]});
+        let (m, view) = run(p.clone(), json!([{"id": "a"}, {"id": "b"}]), Mode::Exact);
+        assert!(m.is_empty(), "{m:?}");
+        assert!(view.unwrap().as_str().unwrap().starts_with("<all of <length 1..2> & <each"));
+        let (m, _) = run(p.clone(), json!([{"id": "a"}, {"id": 3}]), Mode::Exact);
+        assert_eq!(m[0].message, "item [1]: body[1].id: expected a string, found 3");
+        let (m, _) = run(p, json!([]), Mode::Exact);
+        assert_eq!(m[0].message, "expected length <length 1..2>, found length 0");
     }
 
     #[test]

@@ -42,6 +42,10 @@ pub enum Matcher {
     OneOf(Vec<Pattern>),
     Type(JsonType),
     Not(Pattern),
+    /// Every item of a list matches the inner pattern.
+    Each(Pattern),
+    /// Every inner pattern matches (for example a length and `each`).
+    AllOf(Vec<Pattern>),
     /// A literal that would otherwise read as a matcher. Strings in it may hold variables.
     Literal(Value),
 }
@@ -110,7 +114,7 @@ impl JsonType {
 
 /// The keys that make a one-key mapping a matcher.
 pub const MATCHER_KEYS: &[&str] = &[
-    "matches", "regex", "length", "one_of", "type", "not", "literal",
+    "matches", "regex", "length", "one_of", "type", "not", "literal", "each", "all_of",
 ];
 
 /// Named values for `matches:`.
@@ -155,7 +159,8 @@ impl Pattern {
             Pattern::Matcher(m) => match &**m {
                 Matcher::Regex(r) => out.extend(vars::names(&r.source).map(str::to_owned)),
                 Matcher::OneOf(items) => items.iter().for_each(|p| p.var_names(out)),
-                Matcher::Not(p) => p.var_names(out),
+                Matcher::Not(p) | Matcher::Each(p) => p.var_names(out),
+                Matcher::AllOf(items) => items.iter().for_each(|p| p.var_names(out)),
                 Matcher::Literal(v) => Pattern::literal(v).var_names(out),
                 _ => {}
             },
@@ -198,6 +203,13 @@ impl Pattern {
                         .collect::<Result<_, _>>()?,
                 ),
                 Matcher::Not(p) => Matcher::Not(p.resolve(vars)?),
+                Matcher::Each(p) => Matcher::Each(p.resolve(vars)?),
+                Matcher::AllOf(items) => Matcher::AllOf(
+                    items
+                        .iter()
+                        .map(|p| p.resolve(vars))
+                        .collect::<Result<_, _>>()?,
+                ),
                 Matcher::Literal(v) => Matcher::Literal(resolve_value(v, vars)?),
                 other => other.clone(),
             })),
@@ -344,31 +356,33 @@ fn parse_matcher(key: &str, arg: &Value, path: &[Seg]) -> Result<Parsed, String>
             Matcher::Length { min, max }
         }
         "literal" => Matcher::Literal(arg.clone()),
-        "one_of" => {
+        "one_of" | "all_of" => {
             if !arg.is_array() || arg.as_array().is_some_and(Vec::is_empty) {
                 return Err(format!(
-                    "`one_of` takes a non-empty list of values, found {}",
+                    "`{key}` takes a non-empty list, found {}",
                     describe(arg)
                 ));
             }
-            return Ok(Parsed::Nested("one_of"));
+            return Ok(Parsed::Nested(if key == "one_of" { "one_of" } else { "all_of" }));
         }
         "not" => return Ok(Parsed::Nested("not")),
+        "each" => return Ok(Parsed::Nested("each")),
         _ => unreachable!("only MATCHER_KEYS reach here"),
     }))
 }
 
 fn parse_nested(kind: &str, arg: &Value, path: &mut Vec<Seg>) -> Result<Matcher, PatternError> {
     match kind {
-        "one_of" => {
+        "one_of" | "all_of" => {
             let mut items = Vec::new();
             for (i, item) in arg.as_array().into_iter().flatten().enumerate() {
                 path.push(Seg::Index(i));
                 items.push(parse_at(item, path)?);
                 path.pop();
             }
-            Ok(Matcher::OneOf(items))
+            Ok(if kind == "one_of" { Matcher::OneOf(items) } else { Matcher::AllOf(items) })
         }
+        "each" => Ok(Matcher::Each(parse_at(arg, path)?)),
         _ => Ok(Matcher::Not(parse_at(arg, path)?)),
     }
 }
