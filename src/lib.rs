@@ -15,5 +15,6 @@ pub mod recording;
 pub mod replay;
 pub mod report;
 pub mod runner;
+pub mod snapshot;
 pub mod vars;
 pub mod yaml;

@@ -68,3 +68,53 @@ pub fn list(args: ListArgs) -> Result<ExitCode> {
     println!("{} cases", suite.cases.len());
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Args, Debug)]
+pub struct SnapshotsArgs {
+    #[command(subcommand)]
+    pub action: SnapshotAction,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SnapshotAction {
+    /// Accept every pending snapshot (.snap.new) in DIR
+    Accept {
+        dir: PathBuf,
+        /// Let a snapshot from a non-AWS target replace one taken from AWS
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete every pending snapshot in DIR
+    Reject { dir: PathBuf },
+}
+
+pub fn snapshots(args: SnapshotsArgs) -> Result<ExitCode> {
+    match args.action {
+        SnapshotAction::Accept { dir, force } => {
+            let (accepted, refused) = conform::snapshot::accept(&dir, force)?;
+            for p in &accepted {
+                println!("accepted {}", p.display());
+            }
+            for p in &refused {
+                eprintln!(
+                    "refused {}: it would replace a snapshot taken from AWS (use --force)",
+                    p.display()
+                );
+            }
+            println!("{} accepted, {} refused", accepted.len(), refused.len());
+            Ok(if refused.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        SnapshotAction::Reject { dir } => {
+            let rejected = conform::snapshot::reject(&dir)?;
+            for p in &rejected {
+                println!("rejected {}", p.display());
+            }
+            println!("{} rejected", rejected.len());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

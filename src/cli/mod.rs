@@ -34,6 +34,8 @@ enum Command {
     List(inspect::ListArgs),
     /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
     Serve(serve::ServeArgs),
+    /// Settle pending snapshots written by `run --snapshots`
+    Snapshots(inspect::SnapshotsArgs),
 }
 
 /// A failure that ends the command with exit code 2 and a message (never a credential).
@@ -66,6 +68,7 @@ pub fn main() -> ExitCode {
             Command::Check(args) => inspect::check(args),
             Command::List(args) => inspect::list(args),
             Command::Serve(args) => serve::serve(args).await,
+            Command::Snapshots(args) => inspect::snapshots(args),
         }
     });
     match result {

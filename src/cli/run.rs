@@ -12,6 +12,7 @@ use conform::case::{Case, TargetKind};
 use conform::http::{Client, ClientOptions};
 use conform::report::{self, RunReport};
 use conform::runner::{self, CaseResult, Outcome, RunOptions, Selection, Summary, Target};
+use conform::snapshot::{self, SnapFile, SnapshotCheck, SnapshotInfo, WriteMode, snapshot_path};
 
 use super::UsageError;
 use super::common;
@@ -59,6 +60,18 @@ pub struct RunArgs {
     /// Largest response body read, in bytes
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_body: usize,
+    /// Lock each case's normalised response in insta-format snapshots in this folder
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    /// Write new and changed snapshots as accepted (instead of pending .snap.new)
+    #[arg(long, requires = "snapshots")]
+    pub update_snapshots: bool,
+    /// Let a snapshot from a non-AWS target replace one taken from AWS
+    #[arg(long, requires = "snapshots")]
+    pub force_snapshots: bool,
+    /// Suffix naming the target in snapshot files (<case>@<suffix>.snap) [default: the target kind]
+    #[arg(long, value_name = "NAME", requires = "snapshots")]
+    pub snapshot_suffix: Option<String>,
     /// Colour: auto, always, never (NO_COLOR is honoured)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -116,16 +129,41 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         target.client.base(),
         target.kind
     );
-    let results = runner::run_cases(
+    let snapshots = args
+        .snapshots
+        .as_ref()
+        .map(|dir| Snapshots::new(dir, &args, &target));
+    let mut overrides: Vec<(usize, Outcome)> = Vec::new();
+    let mut snapshot_error = None;
+    let mut results = runner::run_cases(
         &suite.cases,
         &selected,
         &target,
         &options,
         |case, result| {
-            print!("{}", render_result(case, result, &style));
+            let mut shown = result.clone();
+            if let Some(snapshots) = &snapshots {
+                match snapshots.apply(case, result) {
+                    Ok(Some(outcome)) => {
+                        shown.outcome = outcome.clone();
+                        overrides.push((result.index, outcome));
+                    }
+                    Ok(None) => {}
+                    Err(e) => snapshot_error = Some(e),
+                }
+            }
+            print!("{}", render_result(case, &shown, &style));
         },
     )
     .await;
+    if let Some(e) = snapshot_error {
+        return Err(e.context("cannot write snapshots"));
+    }
+    for (index, outcome) in overrides {
+        if let Some(r) = results.iter_mut().find(|r| r.index == index) {
+            r.outcome = outcome;
+        }
+    }
 
     let summary = Summary::of(&results);
     write_reports(&args, &suite.cases, &results, &target)?;
@@ -271,5 +309,142 @@ pub fn summary_line(s: &Summary) -> String {
         s.passed,
         s.failed + s.errored,
         s.skipped
+    )
+}
+
+/// `--snapshots DIR`: after each case, its normalised response is checked against the
+/// accepted snapshot; a difference fails the case with the diff.
+struct Snapshots {
+    dir: PathBuf,
+    suffix: String,
+    mode: WriteMode,
+    force: bool,
+    info: SnapshotInfo,
+}
+
+impl Snapshots {
+    fn new(dir: &Path, args: &RunArgs, target: &Target) -> Snapshots {
+        let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        let mode = if args.update_snapshots {
+            WriteMode::Update
+        } else if in_ci {
+            WriteMode::Nothing
+        } else {
+            WriteMode::Pending
+        };
+        Snapshots {
+            dir: dir.to_owned(),
+            suffix: args
+                .snapshot_suffix
+                .clone()
+                .unwrap_or_else(|| target.kind.to_string()),
+            mode,
+            force: args.force_snapshots,
+            info: SnapshotInfo {
+                target: target.kind.to_string(),
+                endpoint: target.client.base().to_owned(),
+                region: args
+                    .aws
+                    .region
+                    .clone()
+                    .filter(|_| args.aws.aws || args.aws.sign),
+                conform_version: env!("CARGO_PKG_VERSION").to_owned(),
+                date: now_utc(),
+            },
+        }
+    }
+
+    /// The outcome to report instead of the runner's, when the snapshot changes it.
+    fn apply(&self, case: &Case, result: &CaseResult) -> Result<Option<Outcome>> {
+        if !matches!(result.outcome, Outcome::Passed | Outcome::Failed { .. }) {
+            return Ok(None);
+        }
+        let stem = case
+            .file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("case");
+        let path = snapshot_path(&self.dir, stem, &self.suffix);
+        let content = conform::yaml::to_string(&snapshot::document(&result.exchanges))
+            .map_err(anyhow::Error::msg)?;
+        let new = SnapFile {
+            case: case.name.clone(),
+            info: self.info.clone(),
+            content,
+        };
+        let check = snapshot::check(&path, &new, self.mode, self.force)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let failed = |message: String, diff: String| Outcome::Failed {
+            step: case.steps.len().saturating_sub(1),
+            mismatches: vec![conform::matching::Mismatch {
+                path: "snapshot".into(),
+                message,
+            }],
+            diff,
+        };
+        if matches!(result.outcome, Outcome::Failed { .. }) {
+            // The case already failed on its expectations; that diff says more.
+            return Ok(None);
+        }
+        Ok(match check {
+            SnapshotCheck::Matched | SnapshotCheck::Updated => None,
+            SnapshotCheck::New { pending } => Some(failed(
+                match pending {
+                    Some(p) => format!(
+                        "new snapshot, pending as {} (accept with `conform snapshots accept`)",
+                        p.display()
+                    ),
+                    None => format!(
+                        "no snapshot at {} (run with --update-snapshots to write it)",
+                        path.display()
+                    ),
+                },
+                String::new(),
+            )),
+            SnapshotCheck::Changed { diff, pending } => Some(failed(
+                match pending {
+                    Some(p) => format!(
+                        "response differs from {}; new version pending as {}",
+                        path.display(),
+                        p.display()
+                    ),
+                    None => format!("response differs from {}", path.display()),
+                },
+                diff,
+            )),
+            SnapshotCheck::Protected { diff } => Some(failed(
+                format!(
+                    "{} was taken from AWS; not replaced by a {} snapshot without --force-snapshots",
+                    path.display(),
+                    self.info.target
+                ),
+                diff,
+            )),
+        })
+    }
+}
+
+/// RFC 3339 UTC time, without a date crate: days since the epoch to a civil date.
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
     )
 }

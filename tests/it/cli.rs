@@ -431,3 +431,60 @@ fn a_near_miss_names_the_member_that_differs() {
         "{text}"
     );
 }
+
+/// `--snapshots` from the binary alone: lock, then a changed recorded member fails exactly the
+/// affected case with a diff; nothing is written in CI unless asked.
+#[test]
+fn binary_snapshots_catch_exactly_the_changed_response() {
+    let snaps = tempfile::tempdir().unwrap();
+    let snap_dir = snaps.path().to_str().unwrap();
+    let out = conform(&["run", "--snapshots", snap_dir, "--update-snapshots"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let locked = std::fs::read_dir(snaps.path()).unwrap().count();
+    assert!(locked >= 40, "{locked} snapshots");
+
+    let recordings = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("recordings"), recordings.path());
+    let file = recordings
+        .path()
+        .join("inspector/StartAssessmentRun/error_internal_fault.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // canRetry is checked only as a boolean by the case: the expectation passes, the snapshot does not.
+    let changed = if text.contains(r#""canRetry":true"#) {
+        text.replacen(r#""canRetry":true"#, r#""canRetry":false"#, 1)
+    } else {
+        text.replacen(r#""canRetry":false"#, r#""canRetry":true"#, 1)
+    };
+    assert_ne!(text, changed, "the recording no longer has canRetry");
+    std::fs::write(&file, changed).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args([
+            "run",
+            "--snapshots",
+            snap_dir,
+            "--recordings",
+            recordings.path().to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.trim_end().ends_with("42 passed, 1 failed, 0 skipped")
+            || text.contains(" passed, 1 failed, "),
+        "{text}"
+    );
+    assert!(text.contains("FAIL   InternalException"), "{text}");
+    assert!(
+        text.contains("-      canRetry:") && text.contains("+      canRetry:"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_dir(snaps.path()).unwrap().count(),
+        locked,
+        "CI wrote a pending snapshot"
+    );
+}

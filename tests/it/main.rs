@@ -4,4 +4,5 @@
 mod cli;
 mod coverage;
 mod sdk;
+mod suite_snapshots;
 mod support;
