@@ -401,11 +401,22 @@ mod tests {
         let p = json!({"all_of": [{"length": {"min": 1, "max": 2}}, {"each": {"id": {"matches": "any-string"}}}]});
         let (m, view) = run(p.clone(), json!([{"id": "a"}, {"id": "b"}]), Mode::Exact);
         assert!(m.is_empty(), "{m:?}");
-        assert!(view.unwrap().as_str().unwrap().starts_with("<all of <length 1..2> & <each"));
+        assert!(
+            view.unwrap()
+                .as_str()
+                .unwrap()
+                .starts_with("<all of <length 1..2> & <each")
+        );
         let (m, _) = run(p.clone(), json!([{"id": "a"}, {"id": 3}]), Mode::Exact);
-        assert_eq!(m[0].message, "item [1]: body[1].id: expected a string, found 3");
+        assert_eq!(
+            m[0].message,
+            "item [1]: body[1].id: expected a string, found 3"
+        );
         let (m, _) = run(p, json!([]), Mode::Exact);
-        assert_eq!(m[0].message, "expected length <length 1..2>, found length 0");
+        assert_eq!(
+            m[0].message,
+            "expected length <length 1..2>, found length 0"
+        );
     }
 
     #[test]

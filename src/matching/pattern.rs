@@ -363,7 +363,11 @@ fn parse_matcher(key: &str, arg: &Value, path: &[Seg]) -> Result<Parsed, String>
                     describe(arg)
                 ));
             }
-            return Ok(Parsed::Nested(if key == "one_of" { "one_of" } else { "all_of" }));
+            return Ok(Parsed::Nested(if key == "one_of" {
+                "one_of"
+            } else {
+                "all_of"
+            }));
         }
         "not" => return Ok(Parsed::Nested("not")),
         "each" => return Ok(Parsed::Nested("each")),
@@ -380,7 +384,11 @@ fn parse_nested(kind: &str, arg: &Value, path: &mut Vec<Seg>) -> Result<Matcher,
                 items.push(parse_at(item, path)?);
                 path.pop();
             }
-            Ok(if kind == "one_of" { Matcher::OneOf(items) } else { Matcher::AllOf(items) })
+            Ok(if kind == "one_of" {
+                Matcher::OneOf(items)
+            } else {
+                Matcher::AllOf(items)
+            })
         }
         "each" => Ok(Matcher::Each(parse_at(arg, path)?)),
         _ => Ok(Matcher::Not(parse_at(arg, path)?)),
