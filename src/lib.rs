@@ -5,12 +5,14 @@
 //! the same [`matching`] code the runner uses. Only the binary's `cli` module knows about
 //! command-line flags, colour and exit codes.
 
+pub mod aws;
 pub mod case;
 pub mod coverage;
 pub mod diff;
 pub mod exchange;
 pub mod http;
 pub mod matching;
+pub mod record;
 pub mod recording;
 pub mod replay;
 pub mod report;

@@ -4,6 +4,7 @@
 
 mod common;
 mod inspect;
+mod record;
 mod run;
 mod serve;
 mod style;
@@ -32,6 +33,8 @@ enum Command {
     Check(inspect::CheckArgs),
     /// List the cases: name, tags, provenance
     List(inspect::ListArgs),
+    /// Run cases against real AWS or an endpoint and write what it answered under recordings/
+    Record(record::RecordArgs),
     /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
     Serve(serve::ServeArgs),
     /// Settle pending snapshots written by `run --snapshots`
@@ -67,6 +70,7 @@ pub fn main() -> ExitCode {
             Command::Run(args) => run::run(args).await,
             Command::Check(args) => inspect::check(args),
             Command::List(args) => inspect::list(args),
+            Command::Record(args) => record::record(args).await,
             Command::Serve(args) => serve::serve(args).await,
             Command::Snapshots(args) => inspect::snapshots(args),
         }

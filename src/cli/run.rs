@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::Args;
 
+use conform::aws::SecretScrubber;
 use conform::case::{Case, TargetKind};
 use conform::http::{Client, ClientOptions};
 use conform::report::{self, RunReport};
@@ -115,7 +116,13 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     let selected = selection.apply(&suite.cases);
 
     // The target, and the built-in replay kept alive for the run when it is the target.
-    let (target, _replay) = build_target(&args).await?;
+    let (target, _replay, scrubber) = build_target(&args).await?;
+    // An endpoint may quote a credential back (a session token in a signature error): nothing
+    // printed or written carries one.
+    let scrub = |text: String| match &scrubber {
+        Some(s) => s.scrub(&text),
+        None => text,
+    };
     let options = RunOptions {
         jobs: args.jobs,
         timeout: Duration::from_secs_f64(args.timeout),
@@ -152,7 +159,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
                     Err(e) => snapshot_error = Some(e),
                 }
             }
-            print!("{}", render_result(case, &shown, &style));
+            print!("{}", scrub(render_result(case, &shown, &style)));
         },
     )
     .await;
@@ -166,7 +173,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     }
 
     let summary = Summary::of(&results);
-    write_reports(&args, &suite.cases, &results, &target)?;
+    write_reports(&args, &suite.cases, &results, &target, &scrub)?;
     println!("{}", summary_line(&summary));
     Ok(if summary.all_passed() {
         ExitCode::SUCCESS
@@ -179,7 +186,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
 /// target, so that it lives as long as the run.
 pub async fn build_target(
     args: &RunArgs,
-) -> Result<(Target, Option<conform::replay::ReplayServer>)> {
+) -> Result<(Target, Option<conform::replay::ReplayServer>, Option<SecretScrubber>)> {
     let options = ClientOptions {
         max_body: args.max_body,
         pool_size: args.jobs.max(1),
@@ -188,11 +195,10 @@ pub async fn build_target(
         Client::new(url, signer, options.clone())
             .map_err(|e| anyhow::Error::from(UsageError(e.to_string())))
     };
-    if args.aws.aws || args.aws.sign {
-        return Err(UsageError(
-            "signed targets (--aws, --sign) are not available in this build".into(),
-        )
-        .into());
+    if let Some(remote) =
+        super::record::remote_target(&args.aws, args.endpoint_url.as_deref(), options.clone()).await?
+    {
+        return Ok((remote.target, None, remote.scrubber));
     }
     match &args.endpoint_url {
         Some(url) => Ok((
@@ -201,6 +207,7 @@ pub async fn build_target(
                 client: client(url, None)?,
             },
             None,
+            None,
         )),
         None => {
             let server = common::start_embedded_replay(&args.recordings).await?;
@@ -208,7 +215,7 @@ pub async fn build_target(
                 kind: TargetKind::Replay,
                 client: client(&server.uri(), None)?,
             };
-            Ok((target, Some(server)))
+            Ok((target, Some(server), None))
         }
     }
 }
@@ -218,6 +225,7 @@ fn write_reports(
     cases: &[Case],
     results: &[CaseResult],
     target: &Target,
+    scrub: &dyn Fn(String) -> String,
 ) -> Result<()> {
     let report = RunReport {
         cases,
@@ -230,10 +238,10 @@ fn write_reports(
             .with_context(|| format!("cannot write {}", path.display()))
     };
     if let Some(path) = &args.junit {
-        write(path, report::junit(&report))?;
+        write(path, scrub(report::junit(&report)))?;
     }
     if let Some(path) = &args.json {
-        write(path, report::json(&report))?;
+        write(path, scrub(report::json(&report)))?;
     }
     Ok(())
 }

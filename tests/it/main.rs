@@ -1,8 +1,11 @@
 //! One integration test binary (as ripgrep does), one module per area. Every server a test
 //! talks to is started by the test on 127.0.0.1:0.
 
+mod aws;
 mod cli;
 mod coverage;
+mod record;
 mod sdk;
 mod suite_snapshots;
 mod support;
+mod support_sigv4;

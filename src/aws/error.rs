@@ -1,0 +1,30 @@
+//! The errors of the `aws` module. Their messages name regions, profiles and what to do next;
+//! they never carry a secret access key or a session token.
+
+/// Why conform cannot talk to real AWS.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AwsError {
+    #[error(
+        "Amazon Inspector Classic has no endpoint in region `{region}`{hint}; regions with one: {known}"
+    )]
+    NoEndpoint {
+        region: String,
+        /// `", did you mean `us-west-2`?"` or empty.
+        hint: String,
+        known: String,
+    },
+    #[error(
+        "Amazon Inspector Classic has no FIPS endpoint in region `{region}`; regions with one: {known}"
+    )]
+    NoFipsEndpoint { region: String, known: String },
+    #[error("no AWS credentials found{for_profile}: {reason}")]
+    NoCredentials {
+        /// `" for profile `x`"` or empty.
+        for_profile: String,
+        reason: String,
+    },
+    #[error("cannot load AWS credentials{for_profile}: {reason}")]
+    Credentials { for_profile: String, reason: String },
+    #[error("invalid AWS region {0:?}: expected a name like us-west-2")]
+    InvalidRegion(String),
+}
