@@ -150,7 +150,7 @@ pub fn table(items: &[Item], suite: &Suite) -> String {
         let cases = match map.get(item.id.as_str()) {
             Some(names) => names
                 .iter()
-                .map(|n| format!("{n}"))
+                .map(|n| n.to_string())
                 .collect::<Vec<_>>()
                 .join("; "),
             None => "**gap: no case**".into(),

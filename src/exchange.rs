@@ -117,34 +117,6 @@ impl fmt::Display for BodyPreview<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_names_are_case_insensitive() {
-        let mut h = Headers::new();
-        h.append("X-Amz-Target", "A");
-        assert_eq!(h.get("x-amz-target"), Some("A"));
-        h.set("x-AMZ-target", "B");
-        assert_eq!(h.len(), 1);
-        assert_eq!(h.get("X-Amz-Target"), Some("B"));
-        h.remove("X-AMZ-TARGET");
-        assert!(h.is_empty());
-    }
-
-    #[test]
-    fn preview_cuts_long_and_binary_bodies() {
-        let long = vec![b'a'; 5000];
-        let shown = BodyPreview(&long).to_string();
-        assert!(shown.ends_with("… <2952 more bytes>"));
-        assert_eq!(
-            BodyPreview(&[0xff, 0xfe]).to_string(),
-            "<2 bytes, not UTF-8 (invalid byte at offset 0)>"
-        );
-    }
-}
-
 /// Headers that carry secrets or signatures. They are replaced by [`REDACTED`] before anything
 /// is written or shown: recordings, snapshots, logs, reports, error messages.
 pub const SECRET_HEADERS: &[&str] = &["authorization", "x-amz-security-token"];
@@ -196,5 +168,33 @@ impl Request {
             headers: self.headers.redacted(),
             ..self.clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_are_case_insensitive() {
+        let mut h = Headers::new();
+        h.append("X-Amz-Target", "A");
+        assert_eq!(h.get("x-amz-target"), Some("A"));
+        h.set("x-AMZ-target", "B");
+        assert_eq!(h.len(), 1);
+        assert_eq!(h.get("X-Amz-Target"), Some("B"));
+        h.remove("X-AMZ-TARGET");
+        assert!(h.is_empty());
+    }
+
+    #[test]
+    fn preview_cuts_long_and_binary_bodies() {
+        let long = vec![b'a'; 5000];
+        let shown = BodyPreview(&long).to_string();
+        assert!(shown.ends_with("… <2952 more bytes>"));
+        assert_eq!(
+            BodyPreview(&[0xff, 0xfe]).to_string(),
+            "<2 bytes, not UTF-8 (invalid byte at offset 0)>"
+        );
     }
 }

@@ -311,6 +311,56 @@ fn indent(text: &str) -> String {
     text.replace('\n', "\n  ")
 }
 
+impl MessageExpect {
+    /// The same expectation with variables filled in and regexes compiled.
+    pub fn resolve(&self, vars: &crate::vars::Vars) -> Result<MessageExpect, super::ResolveError> {
+        let resolve_all =
+            |items: &[(String, Pattern)]| -> Result<Vec<(String, Pattern)>, super::ResolveError> {
+                items
+                    .iter()
+                    .map(|(n, p)| Ok((n.clone(), p.resolve(vars)?)))
+                    .collect()
+            };
+        Ok(MessageExpect {
+            start: self.start.clone(),
+            headers: resolve_all(&self.headers)?,
+            absent_headers: self.absent_headers.clone(),
+            body: match &self.body {
+                None => None,
+                Some(BodyExpect::Raw(b)) => Some(BodyExpect::Raw(b.clone())),
+                Some(BodyExpect::Json { pattern, mode }) => Some(BodyExpect::Json {
+                    pattern: pattern.resolve(vars)?,
+                    mode: *mode,
+                }),
+            },
+            error: match &self.error {
+                None => None,
+                Some(e) => Some(ErrorExpect {
+                    types: e.types.clone(),
+                    members: resolve_all(&e.members)?,
+                }),
+            },
+        })
+    }
+
+    /// Every variable the expectation uses.
+    pub fn var_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (_, p) in &self.headers {
+            p.var_names(&mut out);
+        }
+        if let Some(BodyExpect::Json { pattern, .. }) = &self.body {
+            pattern.var_names(&mut out);
+        }
+        if let Some(e) = &self.error {
+            for (_, p) in &e.members {
+                p.var_names(&mut out);
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,55 +444,5 @@ mod tests {
         let paths: Vec<_> = v.mismatches.iter().map(|m| m.path.as_str()).collect();
         assert_eq!(paths, ["status", "header x-amzn-requestid", "body"]);
         assert!(v.actual.contains("body (not JSON): <html>oops</html>"));
-    }
-}
-
-impl MessageExpect {
-    /// The same expectation with variables filled in and regexes compiled.
-    pub fn resolve(&self, vars: &crate::vars::Vars) -> Result<MessageExpect, super::ResolveError> {
-        let resolve_all =
-            |items: &[(String, Pattern)]| -> Result<Vec<(String, Pattern)>, super::ResolveError> {
-                items
-                    .iter()
-                    .map(|(n, p)| Ok((n.clone(), p.resolve(vars)?)))
-                    .collect()
-            };
-        Ok(MessageExpect {
-            start: self.start.clone(),
-            headers: resolve_all(&self.headers)?,
-            absent_headers: self.absent_headers.clone(),
-            body: match &self.body {
-                None => None,
-                Some(BodyExpect::Raw(b)) => Some(BodyExpect::Raw(b.clone())),
-                Some(BodyExpect::Json { pattern, mode }) => Some(BodyExpect::Json {
-                    pattern: pattern.resolve(vars)?,
-                    mode: *mode,
-                }),
-            },
-            error: match &self.error {
-                None => None,
-                Some(e) => Some(ErrorExpect {
-                    types: e.types.clone(),
-                    members: resolve_all(&e.members)?,
-                }),
-            },
-        })
-    }
-
-    /// Every variable the expectation uses.
-    pub fn var_names(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for (_, p) in &self.headers {
-            p.var_names(&mut out);
-        }
-        if let Some(BodyExpect::Json { pattern, .. }) = &self.body {
-            pattern.var_names(&mut out);
-        }
-        if let Some(e) = &self.error {
-            for (_, p) in &e.members {
-                p.var_names(&mut out);
-            }
-        }
-        out
     }
 }

@@ -273,10 +273,7 @@ fn parse_at(value: &Value, path: &mut Vec<Seg>) -> Result<Pattern, PatternError>
             let matcher = parse_matcher(key, arg, path).map_err(|m| err(path, m))?;
             let matcher = match matcher {
                 Parsed::Done(m) => m,
-                Parsed::Nested(kind) => {
-                    let inner = parse_nested(kind, arg, path)?;
-                    inner
-                }
+                Parsed::Nested(kind) => parse_nested(kind, arg, path)?,
             };
             path.pop();
             Ok(Pattern::Matcher(Box::new(matcher)))
