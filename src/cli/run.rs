@@ -186,7 +186,11 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
 /// target, so that it lives as long as the run.
 pub async fn build_target(
     args: &RunArgs,
-) -> Result<(Target, Option<conform::replay::ReplayServer>, Option<SecretScrubber>)> {
+) -> Result<(
+    Target,
+    Option<conform::replay::ReplayServer>,
+    Option<SecretScrubber>,
+)> {
     let options = ClientOptions {
         max_body: args.max_body,
         pool_size: args.jobs.max(1),
@@ -196,7 +200,8 @@ pub async fn build_target(
             .map_err(|e| anyhow::Error::from(UsageError(e.to_string())))
     };
     if let Some(remote) =
-        super::record::remote_target(&args.aws, args.endpoint_url.as_deref(), options.clone()).await?
+        super::record::remote_target(&args.aws, args.endpoint_url.as_deref(), options.clone())
+            .await?
     {
         return Ok((remote.target, None, remote.scrubber));
     }
