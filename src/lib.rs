@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod case;
+pub mod compare;
 pub mod coverage;
 pub mod diff;
 pub mod exchange;

@@ -3,6 +3,7 @@
 //! case-file errors (clap exits 2 on usage errors too).
 
 mod common;
+mod compare;
 mod inspect;
 mod record;
 mod run;
@@ -29,6 +30,8 @@ struct Cli {
 enum Command {
     /// Run the cases against an endpoint (default: the built-in replay of recordings/)
     Run(run::RunArgs),
+    /// Replay the recordings against an endpoint and score how faithfully it answers
+    Compare(compare::CompareArgs),
     /// Check case files (and recordings) without running them
     Check(inspect::CheckArgs),
     /// List the cases: name, tags, provenance
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            Command::Compare(args) => compare::compare(args).await,
             Command::Check(args) => inspect::check(args),
             Command::List(args) => inspect::list(args),
             Command::Record(args) => record::record(args).await,

@@ -9,3 +9,5 @@ mod sdk;
 mod suite_snapshots;
 mod support;
 mod support_sigv4;
+mod compare;
+mod recipe;
