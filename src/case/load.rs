@@ -34,7 +34,7 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
     let mut errors = Vec::new();
     let mut files = Vec::new();
     for path in paths {
-        collect_files(path, &mut files, &mut errors);
+        collect_files(path, &mut files, &mut errors, &mut HashSet::new());
     }
     files.sort();
     files.dedup();
@@ -81,7 +81,12 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
     }
 }
 
-fn collect_files(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<CaseError>) {
+fn collect_files(
+    path: &Path,
+    files: &mut Vec<PathBuf>,
+    errors: &mut Vec<CaseError>,
+    seen: &mut HashSet<PathBuf>,
+) {
     let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -91,6 +96,11 @@ fn collect_files(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<CaseErr
     };
     if meta.is_file() {
         files.push(path.to_owned());
+        return;
+    }
+    // A folder reached twice (a symlink back up the tree) is read once: no duplicate cases,
+    // no endless walk.
+    if !seen.insert(fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())) {
         return;
     }
     let entries = match fs::read_dir(path) {
@@ -107,7 +117,7 @@ fn collect_files(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<CaseErr
     children.sort();
     for child in children {
         if child.is_dir() {
-            collect_files(&child, files, errors);
+            collect_files(&child, files, errors, seen);
         } else if is_case_file(&child) {
             files.push(child);
         }

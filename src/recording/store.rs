@@ -14,7 +14,12 @@ use crate::matching::Seg;
 pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    collect(dir, &mut files, &mut errors);
+    collect(
+        dir,
+        &mut files,
+        &mut errors,
+        &mut std::collections::HashSet::new(),
+    );
     files.sort();
     let mut recordings = Vec::new();
     for file in files {
@@ -30,7 +35,16 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
     }
 }
 
-fn collect(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<CaseError>) {
+fn collect(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    errors: &mut Vec<CaseError>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) {
+    // A folder reached twice (a symlink back up the tree) is read once.
+    if !seen.insert(fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned())) {
+        return;
+    }
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -44,7 +58,7 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<CaseError>) {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            collect(&path, files, errors);
+            collect(&path, files, errors, seen);
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")

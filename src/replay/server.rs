@@ -1,52 +1,125 @@
-//! The replay server: `Replay` behind a wiremock `MockServer`. One catch-all mock hands every
-//! request to `Replay::answer`; request recording is off, so a long-running server does not
-//! grow with the requests it serves.
+//! The replay server: `Replay` behind a small hyper server.
+//!
+//! It began on wiremock's `MockServer`, and wiremock stays the tool for the stubs in tests. It
+//! cannot carry a long-running replay server: wiremock 0.6 keeps a copy of every request a
+//! mock matches (`MountedMock::matched_requests`, whatever `disable_request_recording` says),
+//! so memory grows with traffic; it reads any body whole with no limit; it panics in the
+//! connection's task when a client hangs up mid-body; and it serves every request on one
+//! thread under one write lock. Here: bodies are read through a limit (413 past it), slow
+//! clients time out, a broken connection ends only that request, nothing is kept per request,
+//! and the server runs on its own multi-threaded runtime on its own thread, so it keeps serving
+//! while its owner blocks (tests that run the binary against it, for example).
 
+use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
-use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
-use super::index::{Answer, Miss, Replay, request_from_parts};
+use super::index::{Answer, MAX_REQUEST_BODY, Miss, Replay, request_from_parts};
 
 /// What the server tells its owner about (the binary prints these; the library never does).
 pub type MissSink = Arc<dyn Fn(&Miss) + Send + Sync>;
 
+/// How long a client may take to send its headers, and then its body.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A running replay server. Dropping it stops the server.
 pub struct ReplayServer {
-    server: MockServer,
+    address: SocketAddr,
     replay: Arc<Replay>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+struct Shared {
+    replay: Arc<Replay>,
+    on_miss: Option<MissSink>,
 }
 
 impl ReplayServer {
     /// Serves `replay` on an already bound listener (bind `127.0.0.1:0` for an ephemeral port).
+    /// Returns once the server accepts connections.
     pub async fn start(
         replay: Replay,
         listener: TcpListener,
         on_miss: Option<MissSink>,
     ) -> ReplayServer {
+        Self::start_blocking(replay, listener, on_miss)
+    }
+
+    /// The same, from code that is not async.
+    pub fn start_blocking(
+        replay: Replay,
+        listener: TcpListener,
+        on_miss: Option<MissSink>,
+    ) -> ReplayServer {
+        let address = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         let replay = Arc::new(replay);
-        let server = MockServer::builder()
-            .listener(listener)
-            .disable_request_recording()
-            .start()
-            .await;
-        Mock::given(wiremock::matchers::any())
-            .respond_with(Responder {
-                replay: replay.clone(),
-                on_miss,
+        let shared = Arc::new(Shared {
+            replay: replay.clone(),
+            on_miss,
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, is_ready) = std::sync::mpsc::channel::<std::io::Result<()>>();
+        std::thread::Builder::new()
+            .name("conform-replay".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .thread_name("conform-replay-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let listener = match listener
+                        .set_nonblocking(true)
+                        .and_then(|()| tokio::net::TcpListener::from_std(listener))
+                    {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready.send(Ok(()));
+                    tokio::select! {
+                        _ = accept_loop(listener, shared) => {}
+                        _ = stopped => {}
+                    }
+                });
+                // Dropping the runtime ends every connection still open.
+                runtime.shutdown_timeout(Duration::from_millis(100));
             })
-            .mount(&server)
-            .await;
-        ReplayServer { server, replay }
+            .expect("can start the replay server's thread");
+        if let Ok(Err(e)) = is_ready.recv() {
+            panic!("cannot start the replay server: {e}");
+        }
+        ReplayServer {
+            address,
+            replay,
+            stop: Some(stop),
+        }
     }
 
     pub fn uri(&self) -> String {
-        self.server.uri()
+        format!("http://{}", self.address)
     }
 
     pub fn address(&self) -> SocketAddr {
-        *self.server.address()
+        self.address
     }
 
     pub fn replay(&self) -> &Replay {
@@ -54,57 +127,151 @@ impl ReplayServer {
     }
 }
 
-struct Responder {
-    replay: Arc<Replay>,
-    on_miss: Option<MissSink>,
-}
-
-impl Respond for Responder {
-    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        let path = match request.url.query() {
-            Some(q) => format!("{}?{q}", request.url.path()),
-            None => request.url.path().to_owned(),
-        };
-        let incoming = request_from_parts(
-            request.method.as_str(),
-            &path,
-            request
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_bytes())),
-            request.body.clone(),
-        );
-        match self.replay.answer(&incoming) {
-            Answer::Recorded(entry) => {
-                let mut template =
-                    ResponseTemplate::new(entry.status).set_body_bytes(entry.body.clone());
-                for (name, value) in &entry.headers {
-                    // Validated when the recording was loaded.
-                    template = template.append_header(name.as_str(), value.as_str());
-                }
-                template
-            }
-            Answer::TooLarge(limit) => aws_error(
-                413,
-                "RequestEntityTooLargeException",
-                &format!("conform replay: request body larger than {limit} bytes"),
-            ),
-            Answer::Miss(miss) => {
-                if let Some(sink) = &self.on_miss {
-                    sink(&miss);
-                }
-                aws_error(404, "NoMatchingRecordingException", &miss.message())
-            }
+impl Drop for ReplayServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
     }
 }
 
+async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            // Out of file descriptors or similar: wait a little rather than spin.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(handle(request, &shared).await) }
+            });
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            // A client that breaks the connection ends only its own exchange.
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(
+    request: hyper::Request<Incoming>,
+    shared: &Shared,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64) {
+        return too_large();
+    }
+    let body =
+        match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_REQUEST_BODY).collect())
+            .await
+        {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(e))
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                return too_large();
+            }
+            Ok(Err(_)) => {
+                return aws_error(
+                    400,
+                    "SerializationException",
+                    "conform replay: the request body could not be read",
+                );
+            }
+            Err(_) => {
+                return aws_error(
+                    408,
+                    "RequestTimeoutException",
+                    "conform replay: the request body did not arrive in time",
+                );
+            }
+        };
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let incoming = request_from_parts(
+        parts.method.as_str(),
+        path,
+        parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes())),
+        body.to_vec(),
+    );
+    match shared.replay.answer(&incoming) {
+        Answer::Recorded(entry) => {
+            let mut response = hyper::Response::new(Full::new(Bytes::from(entry.body.clone())));
+            *response.status_mut() =
+                hyper::StatusCode::from_u16(entry.status).unwrap_or(hyper::StatusCode::OK);
+            let headers = response.headers_mut();
+            for (name, value) in &entry.headers {
+                // Validated when the recording was loaded.
+                if let (Ok(n), Ok(v)) = (
+                    hyper::header::HeaderName::from_bytes(name.as_bytes()),
+                    hyper::header::HeaderValue::from_str(value),
+                ) {
+                    headers.append(n, v);
+                }
+            }
+            response
+        }
+        Answer::TooLarge(_) => too_large(),
+        Answer::Miss(miss) => {
+            if let Some(sink) = &shared.on_miss {
+                sink(&miss);
+            }
+            aws_error(404, "NoMatchingRecordingException", &miss.message())
+        }
+    }
+}
+
+fn too_large() -> hyper::Response<Full<Bytes>> {
+    aws_error(
+        413,
+        "RequestEntityTooLargeException",
+        &format!("conform replay: request body larger than {MAX_REQUEST_BODY} bytes"),
+    )
+}
+
 /// An awsJson1_1-style error that no client mistakes for a recorded answer.
-fn aws_error(status: u16, error_type: &str, message: &str) -> ResponseTemplate {
+fn aws_error(status: u16, error_type: &str, message: &str) -> hyper::Response<Full<Bytes>> {
     let body = serde_json::json!({ "__type": error_type, "message": message });
-    ResponseTemplate::new(status)
-        .set_body_bytes(serde_json::to_vec(&body).unwrap_or_default())
-        .insert_header("content-type", "application/x-amz-json-1.1")
-        .insert_header("x-amzn-errortype", error_type)
-        .insert_header("x-amzn-requestid", "00000000-0000-0000-0000-000000000000")
+    let mut response = hyper::Response::new(Full::new(Bytes::from(
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    if let Ok(v) = hyper::header::HeaderValue::from_str(error_type) {
+        headers.insert("x-amzn-errortype", v);
+    }
+    headers.insert(
+        "x-amzn-requestid",
+        hyper::header::HeaderValue::from_static("00000000-0000-0000-0000-000000000000"),
+    );
+    response
 }
