@@ -3,11 +3,13 @@
 
 mod aws;
 mod cli;
+mod compare;
 mod coverage;
+mod faults;
+mod props;
+mod recipe;
 mod record;
 mod sdk;
 mod suite_snapshots;
 mod support;
 mod support_sigv4;
-mod compare;
-mod recipe;
