@@ -3,6 +3,9 @@
 //! A `Pattern` is parsed from the JSON value a case file gives (`body`, header values, error
 //! members) and is resolved against variables before each comparison. Pure: no I/O.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use regex::Regex;
 use serde_json::Value;
 
@@ -54,7 +57,7 @@ pub enum Matcher {
 #[derive(Clone, Debug)]
 pub struct RegexPattern {
     pub source: String,
-    compiled: Option<Regex>,
+    compiled: Option<Arc<Regex>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,7 +190,7 @@ impl Pattern {
             Pattern::Matcher(m) => Pattern::Matcher(Box::new(match &**m {
                 Matcher::Regex(r) if r.compiled.is_none() => {
                     let source = vars::substitute(&r.source, vars, true)?;
-                    let compiled = Regex::new(&source).map_err(|e| ResolveError::Regex {
+                    let compiled = compile(&source).map_err(|e| ResolveError::Regex {
                         pattern: source.clone(),
                         message: e.to_string(),
                     })?;
@@ -401,7 +404,7 @@ impl RegexPattern {
             .map(|n| (n.to_owned(), "x".to_owned()))
             .collect();
         let probe = vars::substitute(source, &probe_vars, true).map_err(|e| e.to_string())?;
-        let compiled = Regex::new(&probe)
+        let compiled = compile(&probe)
             .map_err(|e| format!("invalid regex: {}", first_line(&e.to_string())))?;
         Ok(Self {
             source: source.to_owned(),
@@ -416,6 +419,24 @@ impl RegexPattern {
             None => false,
         }
     }
+}
+
+/// Compiles `source` once per process. A suite compiles the same few regexes (with the same
+/// variables) once per case otherwise, which was half the runner's CPU; sharing one `Arc<Regex>`
+/// (not a clone, which gets a cold cache pool) also keeps its lazy DFA warm across cases.
+fn compile(source: &str) -> Result<Arc<Regex>, regex::Error> {
+    static CACHE: LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = LazyLock::new(Default::default);
+    if let Some(r) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(source) {
+        return Ok(r.clone());
+    }
+    let compiled = Arc::new(Regex::new(source)?);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    // Bounded: a suite with a regex per distinct variable value must not grow without end.
+    if cache.len() >= 4096 {
+        cache.clear();
+    }
+    cache.insert(source.to_owned(), compiled.clone());
+    Ok(compiled)
 }
 
 fn first_line(s: &str) -> String {

@@ -157,26 +157,29 @@ impl RecordedRequest {
     }
 }
 
-/// The index key of an incoming request: its JSON form when the body parses as JSON, its raw
-/// form always (a recording may hold either).
-pub fn request_keys(
-    method: &str,
-    path: &str,
-    headers: &Headers,
-    body: &[u8],
-) -> (Option<String>, String) {
+/// The index keys of an incoming request: its JSON form when the body parses as JSON (a
+/// recording with `body`), and its raw form (a recording with `raw_body`), computed only when
+/// asked for, since most requests are found by the first.
+pub fn request_keys<'a>(
+    method: &'a str,
+    path: &'a str,
+    headers: &'a Headers,
+    body: &'a [u8],
+) -> (Option<String>, impl FnOnce() -> String + 'a) {
     let ct = headers.get("content-type");
     let target = headers.get("x-amz-target");
     let json = serde_json::from_slice::<Value>(body)
         .ok()
         .map(|v| key_of(method, path, ct, target, &format!("json:{}", canonical(&v))));
-    let raw = key_of(
-        method,
-        path,
-        ct,
-        target,
-        &format!("raw:{}", String::from_utf8_lossy(body)),
-    );
+    let raw = move || {
+        key_of(
+            method,
+            path,
+            ct,
+            target,
+            &format!("raw:{}", String::from_utf8_lossy(body)),
+        )
+    };
     (json, raw)
 }
 

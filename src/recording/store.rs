@@ -21,9 +21,25 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
         &mut std::collections::HashSet::new(),
     );
     files.sort();
+    // Parsing YAML is nearly all of a replay's start-up with many recordings, and the files
+    // are independent: parse them on every core, then keep the results in file order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = files.len().div_ceil(threads).max(1);
+    let loaded: Vec<Result<Recording, Vec<CaseError>>> = std::thread::scope(|scope| {
+        let parts: Vec<_> = files
+            .chunks(per_thread)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|f| load_recording(f)).collect::<Vec<_>>())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().expect("a recording loader panicked"))
+            .collect()
+    });
     let mut recordings = Vec::new();
-    for file in files {
-        match load_recording(&file) {
+    for result in loaded {
+        match result {
             Ok(r) => recordings.push(r),
             Err(mut e) => errors.append(&mut e),
         }

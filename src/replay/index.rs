@@ -229,9 +229,8 @@ impl Replay {
             &request.body,
         );
         let hit = json_key
-            .and_then(|k| self.by_key.get(&k))
-            .or_else(|| self.by_key.get(&raw_key))
-            .copied();
+            .and_then(|k| self.by_key.get(&k).copied())
+            .or_else(|| self.by_key.get(&raw_key()).copied());
         if let Some(seq) = hit {
             let entry = self.next_in(seq);
             if evaluate(&entry.expect, &observed).passed() {
