@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Real SDKs other than Rust's against the replay server (the Rust SDK runs in cargo test, in
+# tests/it/sdk.rs): boto3 and aws-sdk-js v3. Needs python3 with boto3 and PyYAML
+# (pip install boto3 pyyaml) and node with npm (the script runs npm install here).
+# Starts `conform serve` on a free loopback port, runs the checks, stops the server.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --quiet --bin conform
+out=$(mktemp)
+target/debug/conform serve --addr 127.0.0.1:0 --recordings recordings >"$out" 2>/dev/null &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
+for _ in $(seq 100); do grep -q '^listening on' "$out" && break; sleep 0.05; done
+url=$(sed -n 's/^listening on //p' "$out")
+python3 tests/sdks/boto3_check.py "$url"
+(cd tests/sdks && npm install --silent --no-audit --no-fund >/dev/null)
+node tests/sdks/js_check.mjs "$url"
