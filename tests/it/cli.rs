@@ -488,3 +488,83 @@ fn binary_snapshots_catch_exactly_the_changed_response() {
         "CI wrote a pending snapshot"
     );
 }
+
+/// `conform serve --strict`: a missed request and the unused recordings are listed at
+/// shutdown, and the exit code says so; the near-miss report goes to stderr.
+#[test]
+fn serve_strict_reports_misses_and_unused_recordings() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--strict"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .expect(&line)
+        .to_owned();
+    let body = r#"{"assessmentRunName":"examplerunX","assessmentTemplateArn":"arn:aws:inspector:us-west-2:123456789012:target/0-nvgVhaxX/template/0-it5r2S4T"}"#;
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: InspectorService.StartAssessmentRun\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(answer.contains("NoMatchingRecordingException"), "{answer}");
+    assert!(answer.contains("body.assessmentRunName"), "{answer}");
+    // Ctrl-C.
+    interrupt(child.id());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no recording matches POST /"), "{err}");
+    assert!(err.contains("missed: POST /"), "{err}");
+    assert!(
+        err.contains("unused: ") && err.contains("documented_sample_exchange.yaml (exchange 1)"),
+        "{err}"
+    );
+}
+
+fn interrupt(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A broken recordings folder is reported with file and line before the server starts.
+#[test]
+fn serve_refuses_a_broken_recordings_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "provenance: documented\nsource: x\nnote: y\nexchanges:\n  - request: {method: POST}\n",
+    )
+    .unwrap();
+    let out = conform(&[
+        "serve",
+        "--recordings",
+        dir.path().to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("bad.yaml:5:"), "{err}");
+    assert!(
+        err.contains("missing field `path`") || err.contains("missing field"),
+        "{err}"
+    );
+}
