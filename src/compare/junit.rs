@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use crate::report::xml_escape as escape;
+
 use super::fidelity::{Class, CompareReport, percent};
 
 pub fn render(report: &CompareReport<'_>) -> String {
@@ -94,20 +96,3 @@ pub fn render(report: &CompareReport<'_>) -> String {
     out
 }
 
-/// Escapes text for XML attributes and content, dropping characters XML 1.0 cannot hold.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\t' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}

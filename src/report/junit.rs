@@ -92,7 +92,7 @@ pub fn render(report: &RunReport<'_>) -> String {
 }
 
 /// Escapes text for XML attributes and content, dropping characters XML 1.0 cannot hold.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -5,7 +5,7 @@ mod json;
 mod junit;
 
 pub use json::render as json;
-pub use junit::render as junit;
+pub use junit::{escape as xml_escape, render as junit};
 
 use crate::case::Case;
 use crate::runner::CaseResult;
