@@ -7,11 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --quiet --bin conform
 out=$(mktemp)
-target/debug/conform serve --addr 127.0.0.1:0 --recordings recordings >"$out" 2>/dev/null &
+"${CARGO_TARGET_DIR:-target}/debug/conform" serve --addr 127.0.0.1:0 --recordings recordings >"$out" 2>/dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 100); do grep -q '^listening on' "$out" && break; sleep 0.05; done
 url=$(sed -n 's/^listening on //p' "$out")
+[[ -n $url ]] || { echo "tests/sdks/check.sh: conform serve did not start" >&2; exit 1; }
 python3 tests/sdks/boto3_check.py "$url"
 (cd tests/sdks && npm install --silent --no-audit --no-fund >/dev/null)
 node tests/sdks/js_check.mjs "$url"
