@@ -95,4 +95,3 @@ pub fn render(report: &CompareReport<'_>) -> String {
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
 }
-
