@@ -173,8 +173,8 @@ fn classify(e: &reqwest::Error, url: &str) -> TransportError {
 }
 
 /// The error and its causes on one line: reqwest's own message alone is often just
-/// "error sending request".
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+/// "error sending request" (and aws-config's say little more).
+pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = e.source();
     while let Some(s) = source {

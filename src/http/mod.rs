@@ -4,5 +4,5 @@
 mod client;
 mod sign;
 
-pub use client::{Client, ClientOptions, TransportError};
+pub use client::{Client, ClientOptions, TransportError, describe};
 pub use sign::{SignError, Signer};
