@@ -13,6 +13,7 @@ pub mod diff;
 pub mod exchange;
 pub mod http;
 pub mod matching;
+pub mod model;
 pub mod record;
 pub mod recording;
 pub mod replay;
