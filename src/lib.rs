@@ -11,6 +11,7 @@ pub mod compare;
 pub mod coverage;
 pub mod diff;
 pub mod exchange;
+pub mod generate;
 pub mod http;
 pub mod matching;
 pub mod model;

@@ -4,6 +4,7 @@
 
 mod common;
 mod compare;
+mod generate;
 mod inspect;
 mod record;
 mod run;
@@ -38,6 +39,8 @@ enum Command {
     List(inspect::ListArgs),
     /// Run cases against real AWS or an endpoint and write what it answered under recordings/
     Record(record::RecordArgs),
+    /// Write case files and modeled recordings for every operation of a service model
+    Generate(generate::GenerateArgs),
     /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
     Serve(serve::ServeArgs),
     /// Settle pending snapshots written by `run --snapshots`
@@ -75,6 +78,7 @@ pub fn main() -> ExitCode {
             Command::Check(args) => inspect::check(args),
             Command::List(args) => inspect::list(args),
             Command::Record(args) => record::record(args).await,
+            Command::Generate(args) => generate::generate(args),
             Command::Serve(args) => serve::serve(args).await,
             Command::Snapshots(args) => inspect::snapshots(args),
         }

@@ -1,0 +1,108 @@
+//! Documented example exchanges the generator prefers over values it builds: the model's own
+//! (Smithy `smithy.api#examples`) and botocore's `examples-1.json` (`--examples FILE`, or the
+//! file beside a `service-2.json`). Reading that small file is all this does.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::{Model, Operation};
+
+use super::error::GenerateError;
+
+/// One example's request and response, with where it comes from.
+#[derive(Clone, Debug)]
+pub struct Ex {
+    pub source: String,
+    pub input: Option<Value>,
+    pub output: Option<Value>,
+}
+
+/// botocore examples by operation name.
+#[derive(Clone, Debug, Default)]
+pub struct ExampleSet {
+    file: Option<String>,
+    by_operation: BTreeMap<String, Vec<FileExample>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct FileExample {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    input: Option<Value>,
+    #[serde(default)]
+    output: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ExamplesFile {
+    examples: BTreeMap<String, Vec<FileExample>>,
+}
+
+impl ExampleSet {
+    /// Reads botocore's `examples-1.json` format.
+    pub fn load(file: &Path) -> Result<Self, GenerateError> {
+        let err = |message: String| GenerateError::Examples {
+            file: file.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(file).map_err(|e| err(e.to_string()))?;
+        let parsed: ExamplesFile = serde_json::from_str(&text).map_err(|e| {
+            err(format!(
+                "{}:{}:{}: not botocore's examples-1.json format: {e}",
+                file.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        Ok(Self {
+            file: Some(
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            ),
+            by_operation: parsed.examples,
+        })
+    }
+
+    /// The examples file botocore keeps beside `service-2.json` (`examples-1.json`, or
+    /// `<prefix>-examples-1.json` beside `<prefix>-service-2.json`), when there is one.
+    pub fn beside(model_file: &Path) -> Option<PathBuf> {
+        let name = model_file.file_name()?.to_str()?;
+        let stem = name.strip_suffix(".gz").unwrap_or(name);
+        let sibling = stem.strip_suffix("service-2.json")?;
+        let path = model_file.with_file_name(format!("{sibling}examples-1.json"));
+        path.is_file().then_some(path)
+    }
+
+    /// The examples of an operation: the model's own first, then the file's.
+    pub fn for_operation(&self, _model: &Model, op: &Operation) -> Vec<Ex> {
+        let mut out: Vec<Ex> = op
+            .examples
+            .iter()
+            .filter(|e| e.error.is_none())
+            .map(|e| Ex {
+                source: format!("service model, {} example \"{}\"", op.name, e.title),
+                input: e.input.clone(),
+                output: e.output.clone(),
+            })
+            .collect();
+        for e in self.by_operation.get(&op.name).into_iter().flatten() {
+            let label = e.id.clone().or_else(|| e.title.clone()).unwrap_or_default();
+            out.push(Ex {
+                source: format!(
+                    "botocore {}, {label}",
+                    self.file.as_deref().unwrap_or("examples-1.json")
+                ),
+                input: e.input.clone(),
+                output: e.output.clone(),
+            });
+        }
+        out
+    }
+}
