@@ -254,3 +254,72 @@ fn fips_variant(defaults: &Value) -> Option<(String, Option<String>)> {
             .map(str::to_owned),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inspector() -> Endpoints {
+        Endpoints::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/inspector/model/endpoints.json"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_extract_gives_what_the_rust_table_gave() {
+        let e = inspector();
+        assert_eq!(e.service, "inspector");
+        // Same regions, same FIPS regions, same URLs and signing regions as src/aws/endpoints.rs
+        // (botocore endpoints.json at 0e6e2404b85dc336dd2889814e089bde7d1a4c55).
+        assert_eq!(e.regions(), crate::aws::REGIONS);
+        assert_eq!(e.fips_regions(), crate::aws::FIPS_REGIONS);
+        for entry in &e.entries {
+            for fips in [false, true] {
+                let ours = e.resolve("Inspector", &entry.region, fips);
+                let theirs = crate::aws::resolve_endpoint(&entry.region, fips);
+                match (ours, theirs) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!((a.url, a.signing_region), (b.url, b.signing_region));
+                    }
+                    (Err(_), Err(_)) => {}
+                    (a, b) => panic!("{} fips={fips}: {a:?} vs {b:?}", entry.region),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_regions_and_missing_fips_are_errors() {
+        let e = inspector();
+        let err = e
+            .resolve("Inspector", "us-west-3", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`us-west-3`") && err.contains("did you mean"),
+            "{err}"
+        );
+        assert!(err.contains("us-gov-west-1"), "{err}");
+        let err = e.resolve("Inspector", "eu-west-1", true).unwrap_err();
+        assert!(matches!(err, EndpointError::NoFipsEndpoint { .. }));
+        assert_eq!(e.signing_region("fips-us-east-1"), "us-east-1");
+        assert_eq!(e.signing_region("local"), "local");
+        assert_eq!(
+            endpoints_path_for(Path::new("cases/x/model/m.json")),
+            Path::new("cases/x/model/endpoints.json")
+        );
+    }
+
+    #[test]
+    fn a_broken_extract_is_located() {
+        let err = Endpoints::parse(Path::new("e.json"), br#"{"partitions": []}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("e.json: /service:"), "{err}");
+        let err = Endpoints::parse(Path::new("e.json"), b"{")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("e.json:1:"), "{err}");
+    }
+}

@@ -158,3 +158,314 @@ pub(crate) fn check_references(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::path::PathBuf;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{ErrorKind, Format, Protocol, ShapeKind, TimestampFormat};
+
+    fn inspector(file: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("cases/inspector/model")
+            .join(file)
+    }
+
+    /// A tiny Smithy model of service `ex#Svc` with the given extra shapes.
+    fn smithy(protocol: &str, shapes: Value) -> Vec<u8> {
+        let mut all = json!({
+            "ex#Svc": {
+                "type": "service",
+                "version": "2020-01-01",
+                "operations": [{"target": "ex#Op"}],
+                "traits": {
+                    protocol: {},
+                    "aws.api#service": {"sdkId": "Ex", "endpointPrefix": "ex"},
+                    "aws.auth#sigv4": {"name": "exsign"}
+                }
+            },
+            "ex#Op": {"type": "operation", "input": {"target": "ex#In"}, "output": {"target": "smithy.api#Unit"}},
+            "ex#In": {"type": "structure", "members": {}}
+        });
+        for (k, v) in shapes.as_object().unwrap() {
+            all[k] = v.clone();
+        }
+        serde_json::to_vec(&json!({"smithy": "2.0", "shapes": all})).unwrap()
+    }
+
+    fn err(bytes: &[u8]) -> String {
+        parse_model(Path::new("m.json"), bytes)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn inspector_smithy_metadata_and_shapes() {
+        let m = load_model(&inspector("inspector-2016-02-16.json")).unwrap();
+        assert_eq!(m.source.format, Format::Smithy);
+        let s = &m.service;
+        assert_eq!(s.protocol, Protocol::AwsJson1_1);
+        assert_eq!(s.content_type(), "application/x-amz-json-1.1");
+        assert_eq!(
+            (
+                s.target_prefix.as_str(),
+                s.signing_name.as_str(),
+                s.endpoint_prefix.as_str()
+            ),
+            ("InspectorService", "inspector", "inspector")
+        );
+        assert_eq!(
+            (s.api_version.as_str(), s.service_id.as_str()),
+            ("2016-02-16", "Inspector")
+        );
+        assert_eq!(m.operations.len(), 37);
+        let op = m.operation("StartAssessmentRun").unwrap();
+        assert_eq!(op.errors.len(), 8);
+        assert_eq!(op.examples.len(), 1);
+        let input = m.shape(op.input.as_deref().unwrap()).unwrap();
+        let name = input
+            .members()
+            .iter()
+            .find(|x| x.name == "assessmentRunName")
+            .unwrap();
+        assert!(!name.required);
+        let len = m.effective_traits(name).length.unwrap();
+        assert_eq!((len.min, len.max), (Some(1), Some(140)));
+        let denied = m
+            .shape("com.amazonaws.inspector#AccessDeniedException")
+            .unwrap();
+        assert_eq!(denied.traits.error, Some(ErrorKind::Client));
+        assert_eq!(denied.error_status(), Some(403));
+        let internal = m
+            .shape("com.amazonaws.inspector#InternalException")
+            .unwrap();
+        assert_eq!(internal.error_status(), Some(500));
+        // `enum` shapes: the wire values.
+        let code = m
+            .shape("com.amazonaws.inspector#AccessDeniedErrorCode")
+            .unwrap();
+        assert!(matches!(code.kind, ShapeKind::String));
+        let values = code.traits.enum_values.as_ref().unwrap();
+        assert!(
+            values
+                .iter()
+                .any(|v| v.value == "ACCESS_DENIED_TO_ASSESSMENT_TEMPLATE")
+        );
+        // The prelude is there for members that target it.
+        assert!(m.shape("smithy.api#String").is_some());
+        assert!(m.shape("smithy.api#Unit").is_some());
+    }
+
+    #[test]
+    fn inspector_botocore_agrees_with_smithy() {
+        let b = load_model(&inspector("service-2.json")).unwrap();
+        let s = load_model(&inspector("inspector-2016-02-16.json")).unwrap();
+        assert_eq!(b.source.format, Format::Botocore);
+        assert_eq!(b.service.protocol, s.service.protocol);
+        assert_eq!(b.service.target_prefix, s.service.target_prefix);
+        assert_eq!(b.service.signing_name, s.service.signing_name);
+        assert_eq!(b.service.endpoint_prefix, s.service.endpoint_prefix);
+        assert_eq!(b.service.api_version, s.service.api_version);
+        assert_eq!(b.service.service_id, s.service.service_id);
+        assert_eq!(
+            b.operation_names().collect::<Vec<_>>(),
+            s.operation_names().collect::<Vec<_>>()
+        );
+        // Every operation declares the same errors, and every structure requires the same
+        // members, in both files.
+        for (name, bop) in &b.operations {
+            let sop = &s.operations[name];
+            let names = |m: &Model, ids: &[String]| {
+                let mut v: Vec<String> = ids
+                    .iter()
+                    .map(|i| m.shape(i).unwrap().name().to_owned())
+                    .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(names(&b, &bop.errors), names(&s, &sop.errors), "{name}");
+        }
+        for bs in b.shapes.values() {
+            let ss = &s.shapes[&format!("com.amazonaws.inspector#{}", bs.id)];
+            let req = |sh: &crate::model::Shape| {
+                sh.members()
+                    .iter()
+                    .filter(|m| m.required)
+                    .map(|m| m.name.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(req(bs), req(ss), "{}", bs.id);
+            // botocore leaves out `min: 0`, which Smithy writes; both mean the same.
+            let norm =
+                |l: Option<crate::model::Length>| l.map(|l| (l.min.filter(|&m| m > 0), l.max));
+            assert_eq!(norm(bs.traits.length), norm(ss.traits.length), "{}", bs.id);
+        }
+        assert_eq!(
+            b.shape("InternalException").unwrap().traits.error,
+            Some(ErrorKind::Server)
+        );
+    }
+
+    #[test]
+    fn gzip_loads_and_hashes_like_plain() {
+        let plain = std::fs::read(inspector("service-2.json")).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let a = parse_model(Path::new("service-2.json"), &plain).unwrap();
+        let b = parse_model(Path::new("service-2.json.gz"), &gz).unwrap();
+        assert_eq!(a.source.sha256, b.source.sha256);
+        assert_eq!(a.operations.len(), b.operations.len());
+        assert_eq!(a.source.sha256, sha256_hex(&plain));
+        let e = parse_model(Path::new("x.json.gz"), &plain)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.json.gz") && e.contains("gzip"), "{e}");
+    }
+
+    #[test]
+    fn hash_is_sha256_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn not_json_not_a_model() {
+        let e = err(b"{\n  \"smithy\": ");
+        assert!(e.starts_with("m.json:2:"), "{e}");
+        assert!(e.contains("not JSON"), "{e}");
+        let e = err(b"[1, 2]");
+        assert!(e.contains("not a service model"), "{e}");
+        let e = err(b"{\"openapi\": \"3.0.0\"}");
+        assert!(e.contains("not a service model"), "{e}");
+        let e = err(br#"{"smithy": "2.0", "shapes": {}}"#);
+        assert!(e.contains("no shape of type `service`"), "{e}");
+    }
+
+    #[test]
+    fn other_protocols_are_refused_by_name() {
+        for (trait_id, name) in [
+            ("aws.protocols#restJson1", "restJson1"),
+            ("aws.protocols#awsQuery", "awsQuery"),
+            ("smithy.protocols#rpcv2Cbor", "rpcv2Cbor"),
+            ("aws.protocols#ec2Query", "ec2Query"),
+            ("aws.protocols#restXml", "restXml"),
+        ] {
+            let e = err(&smithy(trait_id, json!({})));
+            assert!(e.contains(&format!("protocol `{name}`")), "{e}");
+            assert!(e.contains("/shapes/ex#Svc/traits"), "{e}");
+        }
+        let boto = json!({"metadata": {"protocol": "rest-json", "endpointPrefix": "x"},
+                          "operations": {}, "shapes": {}});
+        let e = err(&serde_json::to_vec(&boto).unwrap());
+        assert!(
+            e.contains("restJson1") && e.contains("/metadata/protocol"),
+            "{e}"
+        );
+        let m = parse_model(
+            Path::new("m.json"),
+            &smithy("aws.protocols#awsJson1_0", json!({})),
+        )
+        .unwrap();
+        assert_eq!(m.service.protocol, Protocol::AwsJson1_0);
+        assert_eq!(m.service.target("Op"), "Svc.Op");
+        assert_eq!(m.service.signing_name, "exsign");
+        assert_eq!(m.operation("Op").unwrap().output, None);
+    }
+
+    #[test]
+    fn a_missing_shape_is_named_with_its_pointer() {
+        let bytes = smithy(
+            "aws.protocols#awsJson1_0",
+            json!({"ex#In": {"type": "structure", "members": {
+                "a": {"target": "ex#Strng"}}},
+                "ex#String": {"type": "string"}}),
+        );
+        let e = err(&bytes);
+        assert!(e.contains("/shapes/ex#In/members/a"), "{e}");
+        assert!(e.contains("`ex#Strng` does not exist"), "{e}");
+        assert!(e.contains("did you mean `String`?"), "{e}");
+    }
+
+    #[test]
+    fn recursive_shapes_load() {
+        let bytes = smithy(
+            "aws.protocols#awsJson1_0",
+            json!({
+                "ex#In": {"type": "structure", "members": {"tree": {"target": "ex#Tree"}}},
+                "ex#Tree": {"type": "structure", "members": {
+                    "children": {"target": "ex#Trees"}, "name": {"target": "smithy.api#String"}}},
+                "ex#Trees": {"type": "list", "member": {"target": "ex#Tree"}}
+            }),
+        );
+        let m = parse_model(Path::new("m.json"), &bytes).unwrap();
+        assert!(matches!(
+            m.shape("ex#Trees").unwrap().kind,
+            ShapeKind::List(_)
+        ));
+    }
+
+    #[test]
+    fn unknown_operation_has_did_you_mean() {
+        let m = load_model(&inspector("inspector-2016-02-16.json")).unwrap();
+        let e = m.operation("StartAssesmentRun").unwrap_err().to_string();
+        assert!(e.contains("no operation `StartAssesmentRun`"), "{e}");
+        assert!(e.contains("did you mean `StartAssessmentRun`?"), "{e}");
+    }
+
+    #[test]
+    fn member_traits_override_target_traits() {
+        let bytes = smithy(
+            "aws.protocols#awsJson1_1",
+            json!({
+                "ex#In": {"type": "structure", "members": {
+                    "s": {"target": "ex#Name", "traits": {"smithy.api#length": {"max": 5}}},
+                    "t": {"target": "smithy.api#Timestamp", "traits": {"smithy.api#timestampFormat": "date-time"}}
+                }},
+                "ex#Name": {"type": "string", "traits": {"smithy.api#length": {"min": 1, "max": 10},
+                                                         "smithy.api#pattern": "^a"}},
+                "ex#Color": {"type": "enum", "members": {
+                    "RED": {"target": "smithy.api#Unit", "traits": {"smithy.api#enumValue": "red"}},
+                    "BLUE": {"target": "smithy.api#Unit"}}}
+            }),
+        );
+        let m = parse_model(Path::new("m.json"), &bytes).unwrap();
+        let input = m.shape("ex#In").unwrap();
+        let s = m.effective_traits(&input.members()[0]);
+        assert_eq!(s.length.unwrap().max, Some(5));
+        assert_eq!(s.pattern.as_deref(), Some("^a"));
+        let t = m.effective_traits(&input.members()[1]);
+        assert_eq!(t.timestamp_format, Some(TimestampFormat::DateTime));
+        let colors: Vec<_> = m
+            .shape("ex#Color")
+            .unwrap()
+            .traits
+            .enum_values
+            .clone()
+            .unwrap()
+            .into_iter()
+            .map(|v| v.value)
+            .collect();
+        // Members come in name order (serde_json's map order), not file order.
+        assert_eq!(colors, ["BLUE", "red"]);
+    }
+
+    #[test]
+    fn a_malformed_trait_is_an_error_not_dropped() {
+        let bytes = smithy(
+            "aws.protocols#awsJson1_1",
+            json!({"ex#Name": {"type": "string", "traits": {"smithy.api#length": {"min": "one"}}}}),
+        );
+        let e = err(&bytes);
+        assert!(
+            e.contains("/shapes/ex#Name/traits/smithy.api#length/min"),
+            "{e}"
+        );
+    }
+}

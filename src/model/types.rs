@@ -138,6 +138,8 @@ pub struct Operation {
 
 /// A shape's kind, and for aggregates their members.
 #[derive(Clone, Debug, PartialEq)]
+///
+/// Members are in name order (the order serde_json's maps keep), not the file's order.
 pub enum ShapeKind {
     Structure(Vec<Member>),
     Union(Vec<Member>),

@@ -848,3 +848,338 @@ fn is_http_date(s: &str) -> bool {
     })
     .is_match(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{load_model, parse_model};
+
+    fn inspector() -> Model {
+        load_model(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("cases/inspector/model/inspector-2016-02-16.json"),
+        )
+        .unwrap()
+    }
+
+    fn check(
+        m: &Model,
+        op: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> Validation {
+        let headers: Headers = headers.iter().copied().collect();
+        let op = m.operation(op).unwrap();
+        validate_response(m, op, status, &headers, body.to_string().as_bytes())
+    }
+
+    fn start(status: u16, body: Value) -> Validation {
+        check(&inspector(), "StartAssessmentRun", status, &[], body)
+    }
+
+    /// The one violation, with its path and rule.
+    fn only(v: &Validation) -> &Finding {
+        let all: Vec<_> = v.violations().collect();
+        assert_eq!(all.len(), 1, "{all:#?}");
+        all[0]
+    }
+
+    const RUN: &str = "arn:aws:inspector:us-west-2:123456789012:target/0-nvgVhaxX/template/0-it5r2S4T/run/0-jOoroxyY";
+
+    #[test]
+    fn common_errors_data_reads() {
+        assert!(
+            common_errors()
+                .iter()
+                .any(|c| c.name == "UnknownOperationException")
+        );
+        assert!(common_errors_source().contains("PROTOCOL-NOTES"));
+    }
+
+    #[test]
+    fn the_documented_sample_is_valid() {
+        let v = start(200, json!({ "assessmentRunArn": RUN }));
+        assert!(v.findings.is_empty(), "{v:#?}");
+    }
+
+    #[test]
+    fn a_wrong_type_fails_with_path_and_trait() {
+        let v = start(200, json!({ "assessmentRunArn": 5 }));
+        let f = only(&v);
+        assert_eq!(
+            (f.path.as_str(), f.rule.as_str()),
+            ("body.assessmentRunArn", "type")
+        );
+        assert_eq!(f.shape, "com.amazonaws.inspector#Arn");
+        assert_eq!(f.found, "5");
+    }
+
+    #[test]
+    fn a_missing_required_member_fails() {
+        for body in [json!({}), json!({ "assessmentRunArn": null })] {
+            let v = start(200, body);
+            let f = only(&v);
+            assert_eq!(f.path, "body.assessmentRunArn");
+            assert_eq!(f.rule, "smithy.api#required");
+            assert_eq!(
+                f.shape,
+                "com.amazonaws.inspector#StartAssessmentRunResponse"
+            );
+        }
+        // An empty body reads as `{}`.
+        let m = inspector();
+        let op = m.operation("StartAssessmentRun").unwrap();
+        let v = validate_response(&m, op, 200, &Headers::new(), b"");
+        assert_eq!(only(&v).rule, "smithy.api#required");
+    }
+
+    #[test]
+    fn a_too_long_string_fails_counting_scalar_values() {
+        let v = start(200, json!({ "assessmentRunArn": "a".repeat(301) }));
+        let f = only(&v);
+        assert_eq!(f.rule, "smithy.api#length");
+        assert!(f.found.starts_with("301 characters"), "{f}");
+        // 300 astral-plane characters are 600 UTF-16 units but 300 scalar values: valid.
+        let v = start(200, json!({ "assessmentRunArn": "😀".repeat(300) }));
+        assert!(v.is_valid(), "{v:#?}");
+        let v = start(200, json!({ "assessmentRunArn": "" }));
+        assert_eq!(only(&v).rule, "smithy.api#length");
+    }
+
+    #[test]
+    fn an_out_of_enum_value_fails() {
+        let body = json!({"__type": "NoSuchEntityException", "message": "m",
+                          "errorCode": "NOT_A_CODE", "canRetry": false});
+        let v = start(400, body);
+        let f = only(&v);
+        assert_eq!(
+            (f.path.as_str(), f.rule.as_str()),
+            ("body.errorCode", "smithy.api#enum")
+        );
+        assert_eq!(f.shape, "com.amazonaws.inspector#NoSuchEntityErrorCode");
+        assert_eq!(f.found, "\"NOT_A_CODE\"");
+    }
+
+    #[test]
+    fn declared_errors_are_checked_against_their_shape() {
+        let ok = json!({"__type": "com.amazonaws.inspector#NoSuchEntityException",
+                        "Message": "m", "errorCode": "ASSESSMENT_TEMPLATE_DOES_NOT_EXIST",
+                        "canRetry": false});
+        let v = start(400, ok);
+        assert!(v.findings.is_empty(), "{v:#?}");
+        let v = start(
+            400,
+            json!({"__type": "NoSuchEntityException", "message": "m"}),
+        );
+        let missing: Vec<_> = v.violations().map(|f| f.path.as_str()).collect();
+        assert_eq!(missing, ["body.canRetry", "body.errorCode"]);
+        // The model's status for AccessDenied is 403; a 400 (the API reference's) is a note.
+        let v = start(
+            400,
+            json!({"__type": "AccessDeniedException", "message": "m",
+            "errorCode": "ACCESS_DENIED_TO_ASSESSMENT_TEMPLATE", "canRetry": false}),
+        );
+        assert!(v.is_valid(), "{v:#?}");
+        assert_eq!(v.notes().next().unwrap().rule, "smithy.api#httpError");
+        // A nested list element is named by index.
+        let v = start(
+            400,
+            json!({"__type": "AgentsAlreadyRunningAssessmentException",
+            "message": "m", "canRetry": false, "agentsTruncated": false,
+            "agents": [{"agentId": "i-1", "assessmentRunArn": RUN},
+                       {"agentId": "x".repeat(129), "assessmentRunArn": RUN}]}),
+        );
+        let f = only(&v);
+        assert_eq!(
+            (f.path.as_str(), f.rule.as_str()),
+            ("body.agents[1].agentId", "smithy.api#length")
+        );
+        let v = start(
+            400,
+            json!({"__type": "AgentsAlreadyRunningAssessmentException",
+            "message": "m", "canRetry": false, "agentsTruncated": false, "agents": []}),
+        );
+        assert_eq!(only(&v).rule, "smithy.api#length");
+    }
+
+    #[test]
+    fn an_undeclared_error_type_fails() {
+        let v = start(
+            400,
+            json!({"__type": "NoSuchEntityExceptio", "message": "m"}),
+        );
+        let f = only(&v);
+        assert_eq!(
+            (f.path.as_str(), f.rule.as_str()),
+            ("body.__type", "errors")
+        );
+        assert!(
+            f.message.contains("did you mean `NoSuchEntityException`?"),
+            "{f}"
+        );
+        // An error other operations declare is not this one's.
+        let v = start(
+            400,
+            json!({"__type": "AssessmentRunInProgressException", "message": "m"}),
+        );
+        assert_eq!(only(&v).rule, "errors");
+        // A common error is known, its body has no shape: a note.
+        let v = start(404, json!({"__type": "UnknownOperationException"}));
+        assert!(v.is_valid(), "{v:#?}");
+        assert_eq!(v.notes().count(), 1);
+        // No type anywhere, or only where botocore does not look.
+        let v = start(400, json!({"message": "m"}));
+        assert_eq!(only(&v).path, "body.__type");
+        let m = inspector();
+        let v = check(
+            &m,
+            "StartAssessmentRun",
+            400,
+            &[("x-amzn-errortype", "InternalException")],
+            json!({"message": "m", "canRetry": true}),
+        );
+        assert_eq!(only(&v).rule, "protocol");
+    }
+
+    #[test]
+    fn extras_are_notes() {
+        let v = start(200, json!({ "assessmentRunArn": RUN, "extra": {"x": 1} }));
+        assert!(v.is_valid());
+        let n: Vec<_> = v.notes().collect();
+        assert_eq!(
+            (n.len(), n[0].path.as_str(), n[0].rule.as_str()),
+            (1, "body.extra", "member")
+        );
+        let v = start(200, json!([]));
+        assert_eq!(only(&v).rule, "type");
+        let m = inspector();
+        let op = m.operation("StartAssessmentRun").unwrap();
+        let v = validate_response(&m, op, 200, &Headers::new(), b"<html>");
+        assert_eq!(only(&v).rule, "protocol");
+    }
+
+    /// A small awsJson1_0 model with every kind of shape and trait validation reads.
+    fn kitchen() -> Model {
+        let model = json!({"smithy": "2.0", "shapes": {
+            "ex#Svc": {"type": "service", "version": "1", "operations": [{"target": "ex#Op"}],
+                "traits": {"aws.protocols#awsJson1_0": {}, "aws.api#service": {"sdkId": "Ex", "endpointPrefix": "ex"}}},
+            "ex#Op": {"type": "operation", "output": {"target": "ex#Out"}},
+            "ex#Out": {"type": "structure", "members": {
+                "tree": {"target": "ex#Tree"},
+                "when": {"target": "smithy.api#Timestamp"},
+                "iso": {"target": "smithy.api#Timestamp", "traits": {"smithy.api#timestampFormat": "date-time"}},
+                "http": {"target": "smithy.api#Timestamp", "traits": {"smithy.api#timestampFormat": "http-date"}},
+                "data": {"target": "ex#Data"},
+                "count": {"target": "ex#Count"},
+                "ratio": {"target": "smithy.api#Double"},
+                "small": {"target": "smithy.api#Byte"},
+                "id": {"target": "ex#Id"},
+                "tags": {"target": "ex#Tags"},
+                "pick": {"target": "ex#Pick"},
+                "doc": {"target": "smithy.api#Document"}
+            }},
+            "ex#Tree": {"type": "structure", "members": {
+                "name": {"target": "ex#Id", "traits": {"smithy.api#required": {}}},
+                "children": {"target": "ex#Trees"}}},
+            "ex#Trees": {"type": "list", "member": {"target": "ex#Tree"}},
+            "ex#Data": {"type": "blob", "traits": {"smithy.api#length": {"max": 3}}},
+            "ex#Count": {"type": "integer", "traits": {"smithy.api#range": {"min": 1, "max": 10}}},
+            "ex#Id": {"type": "string", "traits": {"smithy.api#pattern": "^[a-z]+$"}},
+            "ex#Tags": {"type": "map", "key": {"target": "ex#Id"}, "value": {"target": "smithy.api#String"},
+                        "traits": {"smithy.api#length": {"max": 1}}},
+            "ex#Pick": {"type": "union", "members": {"a": {"target": "smithy.api#String"}, "b": {"target": "smithy.api#Integer"}}}
+        }});
+        parse_model(
+            Path::new("kitchen.json"),
+            &serde_json::to_vec(&model).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn out(body: Value) -> Validation {
+        check(&kitchen(), "Op", 200, &[], body)
+    }
+
+    #[test]
+    fn recursion_ends_and_finds_deep_faults() {
+        let mut tree = json!({"name": "leaf"});
+        for _ in 0..50 {
+            tree = json!({"name": "node", "children": [tree]});
+        }
+        assert!(out(json!({ "tree": tree.clone() })).findings.is_empty());
+        let mut bad = json!({"name": "LEAF"});
+        for _ in 0..3 {
+            bad = json!({"name": "node", "children": [bad]});
+        }
+        let v = out(json!({ "tree": bad }));
+        let f = only(&v);
+        assert_eq!(f.path, "body.tree.children[0].children[0].children[0].name");
+        assert_eq!(f.rule, "smithy.api#pattern");
+        let v = out(json!({"tree": {"children": [null]}}));
+        let rules: Vec<_> = v.violations().map(|f| f.rule.as_str()).collect();
+        assert_eq!(rules, ["smithy.api#sparse", "smithy.api#required"]);
+    }
+
+    #[test]
+    fn timestamps_as_awsjson_encodes_them() {
+        assert!(
+            out(json!({"when": 1700000000, "iso": "2024-01-02T03:04:05.5Z",
+                           "http": "Tue, 02 Jan 2024 03:04:05 GMT"}))
+            .findings
+            .is_empty()
+        );
+        assert!(out(json!({"when": 1.5})).findings.is_empty());
+        for body in [
+            json!({"when": "2024-01-02T03:04:05Z"}),
+            json!({"iso": 1700000000}),
+            json!({"iso": "2024-13-02T03:04:05Z"}),
+            json!({"http": "2024-01-02"}),
+        ] {
+            assert_eq!(only(&out(body)).rule, "smithy.api#timestampFormat");
+        }
+    }
+
+    #[test]
+    fn blobs_numbers_maps_unions() {
+        assert!(
+            out(
+                json!({"data": "YWJj", "count": 10, "ratio": "NaN", "small": -128,
+                           "tags": {"k": "v"}, "pick": {"b": 1}, "doc": [1, {"x": null}]})
+            )
+            .findings
+            .is_empty()
+        );
+        let rule = |body| only(&out(body)).rule.clone();
+        assert_eq!(rule(json!({"data": "not base64!"})), "type");
+        assert_eq!(rule(json!({"data": "YWJjZA=="})), "smithy.api#length");
+        assert_eq!(rule(json!({"count": 0})), "smithy.api#range");
+        assert_eq!(rule(json!({"count": 11})), "smithy.api#range");
+        assert_eq!(rule(json!({"count": 1.5})), "type");
+        assert_eq!(rule(json!({"count": "1"})), "type");
+        assert_eq!(rule(json!({"small": 128})), "type");
+        assert_eq!(rule(json!({"ratio": "1.5"})), "type");
+        assert_eq!(
+            rule(json!({"tags": {"a": "1", "b": "2"}})),
+            "smithy.api#length"
+        );
+        assert_eq!(rule(json!({"tags": {"A": "1"}})), "smithy.api#pattern");
+        assert_eq!(rule(json!({"pick": {"a": "x", "b": 1}})), "union");
+        assert_eq!(rule(json!({"pick": {}})), "union");
+        let v = out(json!({"tags": {"A": "1"}}));
+        assert_eq!(only(&v).path, "body.tags.A (key)");
+    }
+
+    #[test]
+    fn findings_read_well() {
+        let v = start(200, json!({ "assessmentRunArn": 5 }));
+        assert_eq!(
+            only(&v).to_string(),
+            "body.assessmentRunArn: a string is a JSON string (type of com.amazonaws.inspector#Arn), found 5"
+        );
+    }
+}
