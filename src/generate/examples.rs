@@ -70,14 +70,22 @@ impl ExampleSet {
         })
     }
 
-    /// The examples file botocore keeps beside `service-2.json` (`examples-1.json`, or
-    /// `<prefix>-examples-1.json` beside `<prefix>-service-2.json`), when there is one.
+    /// The examples file botocore keeps beside `service-2.json` (`<prefix>-examples-1.json`
+    /// beside `<prefix>-service-2.json`, or `examples-1.json` in the model's folder, which is
+    /// how a service's data folder keeps it beside a Smithy model too), when there is one.
     pub fn beside(model_file: &Path) -> Option<PathBuf> {
         let name = model_file.file_name()?.to_str()?;
         let stem = name.strip_suffix(".gz").unwrap_or(name);
-        let sibling = stem.strip_suffix("service-2.json")?;
-        let path = model_file.with_file_name(format!("{sibling}examples-1.json"));
-        path.is_file().then_some(path)
+        let candidates = [
+            stem.strip_suffix("service-2.json")
+                .map(|prefix| format!("{prefix}examples-1.json")),
+            Some("examples-1.json".to_owned()),
+        ];
+        candidates
+            .into_iter()
+            .flatten()
+            .map(|n| model_file.with_file_name(n))
+            .find(|p| p.is_file())
     }
 
     /// The examples of an operation: the model's own first, then the file's.
