@@ -6,6 +6,7 @@ mod common;
 mod compare;
 mod generate;
 mod inspect;
+mod model;
 mod record;
 mod run;
 mod serve;
@@ -41,6 +42,8 @@ enum Command {
     Record(record::RecordArgs),
     /// Write case files and modeled recordings for every operation of a service model
     Generate(generate::GenerateArgs),
+    /// Load a service model, or validate a response against it
+    Model(model::ModelArgs),
     /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
     Serve(serve::ServeArgs),
     /// Settle pending snapshots written by `run --snapshots`
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
             Command::List(args) => inspect::list(args),
             Command::Record(args) => record::record(args).await,
             Command::Generate(args) => generate::generate(args),
+            Command::Model(args) => model::model(args),
             Command::Serve(args) => serve::serve(args).await,
             Command::Snapshots(args) => inspect::snapshots(args),
         }

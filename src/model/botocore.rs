@@ -116,7 +116,7 @@ fn read_service(path: &Path, m: &Map<String, Value>) -> Result<Service, ModelErr
         return Err(ModelError::UnsupportedProtocol {
             path: path.to_owned(),
             pointer: "/metadata/protocol".into(),
-            protocol: format!("{name} (botocore `{first}`)"),
+            protocol: name.to_owned(),
         });
     } else {
         return Err(invalid(path, "/metadata", "no `protocol` in the metadata"));

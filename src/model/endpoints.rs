@@ -88,7 +88,7 @@ impl Endpoints {
                 invalid(
                     path,
                     "/service",
-                    "the service key (e.g. \"inspector\") is missing",
+                    "the botocore service key this extract is for is missing",
                 )
             })?
             .to_owned();

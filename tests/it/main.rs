@@ -7,6 +7,7 @@ mod compare;
 mod coverage;
 mod faults;
 mod generate;
+mod model;
 mod props;
 mod recipe;
 mod record;
