@@ -12,6 +12,7 @@ mod props;
 mod recipe;
 mod record;
 mod sdk;
+mod sdk_all;
 mod suite_snapshots;
 mod support;
 mod support_sigv4;
