@@ -135,18 +135,23 @@ fn is_case_file(path: &Path) -> bool {
 struct Defaults {
     target_prefix: Option<String>,
     vars: Vars,
+    /// The service model a `suite.yaml` names (`model:`), loaded once per file.
+    model: Option<std::sync::Arc<crate::model::Model>>,
 }
 
 #[derive(Default)]
 struct SettingsCache {
     by_dir: HashMap<PathBuf, Defaults>,
     reported: HashSet<PathBuf>,
+    models: HashMap<PathBuf, std::sync::Arc<crate::model::Model>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSuite {
     target_prefix: Option<String>,
+    /// A service model, relative to the suite.yaml: every response is validated against it.
+    model: Option<PathBuf>,
     #[serde(default)]
     vars: BTreeMap<String, Value>,
 }
@@ -177,6 +182,9 @@ impl SettingsCache {
                         defaults.target_prefix = raw.target_prefix;
                     }
                     defaults.vars.extend(raw.vars);
+                    if let Some(model) = raw.model {
+                        defaults.model = self.model(&file, &dir.join(model), errors);
+                    }
                 }
                 Err(e) => {
                     if self.reported.insert(file.clone()) {
@@ -190,8 +198,42 @@ impl SettingsCache {
     }
 }
 
+impl SettingsCache {
+    /// The model a suite.yaml names, loaded once; a model that does not load is an error
+    /// located at the suite.yaml's `model:` key.
+    fn model(
+        &mut self,
+        suite_file: &Path,
+        path: &Path,
+        errors: &mut Vec<CaseError>,
+    ) -> Option<std::sync::Arc<crate::model::Model>> {
+        if let Some(m) = self.models.get(path) {
+            return Some(m.clone());
+        }
+        match crate::model::load_model(path) {
+            Ok(m) => {
+                let m = std::sync::Arc::new(m);
+                self.models.insert(path.to_owned(), m.clone());
+                Some(m)
+            }
+            Err(e) => {
+                let source = fs::read_to_string(suite_file).unwrap_or_default();
+                errors.push(CaseError::at(
+                    suite_file,
+                    &source,
+                    locate(&source, &[Seg::Key("model".into())]),
+                    format!("invalid suite: the model does not load: {e}"),
+                    None,
+                ));
+                None
+            }
+        }
+    }
+}
+
 struct SuiteFile {
     target_prefix: Option<String>,
+    model: Option<PathBuf>,
     vars: Vars,
 }
 
@@ -210,6 +252,7 @@ fn read_suite_file(file: &Path) -> Result<SuiteFile, Vec<CaseError>> {
     if errors.is_empty() {
         Ok(SuiteFile {
             target_prefix: raw.target_prefix,
+            model: raw.model,
             vars,
         })
     } else {
@@ -571,6 +614,7 @@ fn load_case(file: &Path, defaults: &Defaults, extra_vars: &Vars) -> Result<Case
             vars,
             steps,
             file: file.to_owned(),
+            model: defaults.model.clone(),
         })
     } else {
         Err(ctx.errors)

@@ -102,6 +102,9 @@ pub struct Case {
     pub steps: Vec<Step>,
     /// The file the case came from, as given (relative paths stay relative).
     pub file: PathBuf,
+    /// The service model the suite names (`suite.yaml` `model:`): every response of the case
+    /// is validated against it.
+    pub model: Option<std::sync::Arc<crate::model::Model>>,
 }
 
 #[derive(Clone, Debug)]

@@ -266,7 +266,7 @@ pub fn render_result(case: &Case, result: &CaseResult, style: &Style) -> String 
             String::new()
         }
     };
-    match &result.outcome {
+    let mut out = match &result.outcome {
         Outcome::Passed => format!(
             "{}  {} {}\n",
             style.green("PASS "),
@@ -307,7 +307,12 @@ pub fn render_result(case: &Case, result: &CaseResult, style: &Style) -> String 
             }
             out
         }
+    };
+    // What validation against the suite's service model noted: shown, never a failure.
+    for note in &result.model_notes {
+        out.push_str(&format!("       {}: {note}\n", style.dim("note")));
     }
+    out
 }
 
 /// `N passed, N failed, N skipped`; cases that errored count as failed.

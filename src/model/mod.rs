@@ -26,5 +26,5 @@ pub use types::{
 };
 pub use validate::{
     CommonError, Finding, Severity, Validation, common_errors, common_errors_source,
-    validate_response, validate_value,
+    validate_exchange, validate_response, validate_value,
 };

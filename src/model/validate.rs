@@ -27,7 +27,7 @@ use serde_json::Value;
 use super::types::{
     Member, Model, NumberKind, Operation, Shape, ShapeKind, TimestampFormat, Traits,
 };
-use crate::exchange::Headers;
+use crate::exchange::{Headers, Request, Response};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -94,6 +94,9 @@ impl Validation {
 pub struct CommonError {
     pub name: String,
     pub status: Vec<u16>,
+    /// Set when no source file names the error: why it is listed anyway.
+    #[serde(default)]
+    pub inferred: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -165,6 +168,62 @@ pub fn validate_response(
         v.error(op, status, headers, &json);
     }
     v.done()
+}
+
+/// Validates the response to `request`, the operation named by the request's `X-Amz-Target`
+/// (`<target prefix>.<operation>`). A request naming no operation of the model (an unknown
+/// operation, another service, no header) gets a response that can only be an error: its type
+/// must then be an AWS common error, as no operation declares it.
+pub fn validate_exchange(model: &Model, request: &Request, response: &Response) -> Validation {
+    let target = request.headers.get("x-amz-target").unwrap_or_default();
+    let operation = target
+        .strip_prefix(model.service.target_prefix.as_str())
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|name| model.operations.get(name));
+    match operation {
+        Some(op) => validate_response(
+            model,
+            op,
+            response.status,
+            &response.headers,
+            &response.body,
+        ),
+        None => {
+            // No operation: validate as one that declares nothing, so only common errors pass.
+            let none = Operation {
+                name: format!("a request for `{target}`"),
+                id: String::new(),
+                input: None,
+                output: None,
+                errors: Vec::new(),
+                documentation: None,
+                examples: Vec::new(),
+                deprecated: false,
+            };
+            if (200..300).contains(&response.status) {
+                let mut v = Validation::default();
+                v.findings.push(Finding {
+                    severity: Severity::Note,
+                    path: "status".into(),
+                    shape: model.service.id.clone(),
+                    rule: "operations".into(),
+                    found: response.status.to_string(),
+                    message: format!(
+                        "X-Amz-Target `{target}` names no operation of {}, so the success body has no shape to check",
+                        model.service.service_id
+                    ),
+                });
+                return v;
+            }
+            validate_response(
+                model,
+                &none,
+                response.status,
+                &response.headers,
+                &response.body,
+            )
+        }
+    }
 }
 
 /// Validates `value` against shape `shape_id`; `path` names the value's place (`body`).
@@ -292,22 +351,26 @@ impl<'m> Validator<'m> {
                     "an error body must be a JSON object".into(),
                 );
             }
-            let statuses = common.status.clone();
-            self.note(
-                "body.__type",
-                "",
-                "common error",
-                format!("{name:?}"),
-                if statuses.contains(&status) {
-                    format!("{name} is an AWS common error, not declared by {}; its body has no shape to check", op.name)
+            // A common error at its documented status is simply right; only a status the
+            // sources do not give is worth a note (the body has no shape to check either way).
+            if !common.status.contains(&status) {
+                let label = if common.inferred.is_some() {
+                    "common error (inferred)"
                 } else {
+                    "common error"
+                };
+                self.note(
+                    "status",
+                    "",
+                    label,
+                    status.to_string(),
                     format!(
-                        "{name} is an AWS common error, not declared by {}, whose documented status is {} (got {status})",
+                        "{name} is an AWS common error, not declared by {}, whose documented status is {}",
                         op.name,
-                        join(&statuses)
-                    )
-                },
-            );
+                        join(&common.status)
+                    ),
+                );
+            }
             return;
         }
         let declared: Vec<&str> = op
@@ -1028,10 +1091,13 @@ mod tests {
             json!({"__type": "AssessmentRunInProgressException", "message": "m"}),
         );
         assert_eq!(only(&v).rule, "errors");
-        // A common error is known, its body has no shape: a note.
+        // A common error is known (its body has no shape); at a status its sources do not
+        // give, a note.
         let v = start(404, json!({"__type": "UnknownOperationException"}));
+        assert!(v.findings.is_empty(), "{v:#?}");
+        let v = start(400, json!({"__type": "UnknownOperationException"}));
         assert!(v.is_valid(), "{v:#?}");
-        assert_eq!(v.notes().count(), 1);
+        assert_eq!(v.notes().next().unwrap().path, "status");
         // No type anywhere, or only where botocore does not look.
         let v = start(400, json!({"message": "m"}));
         assert_eq!(only(&v).path, "body.__type");

@@ -83,6 +83,8 @@ pub struct CaseResult {
     pub outcome: Outcome,
     pub duration: Duration,
     pub exchanges: Vec<StepExchange>,
+    /// What validation against the suite's service model noted (not failures), one line each.
+    pub model_notes: Vec<String>,
 }
 
 /// Counts for the last line.
@@ -142,17 +144,19 @@ pub async fn run_case(
 ) -> CaseResult {
     let started = Instant::now();
     let mut exchanges = Vec::new();
+    let mut model_notes = Vec::new();
     let outcome = match case.skip_reason(target.kind) {
         Some(reason) => Outcome::Skipped {
             reason: reason.to_owned(),
         },
-        None => run_steps(case, target, options, &mut exchanges).await,
+        None => run_steps(case, target, options, &mut exchanges, &mut model_notes).await,
     };
     CaseResult {
         index,
         outcome,
         duration: started.elapsed(),
         exchanges,
+        model_notes,
     }
 }
 
@@ -161,6 +165,7 @@ async fn run_steps(
     target: &Target,
     options: &RunOptions,
     exchanges: &mut Vec<StepExchange>,
+    model_notes: &mut Vec<String>,
 ) -> Outcome {
     let mut vars = case.vars.clone();
     vars.extend(options.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -194,6 +199,12 @@ async fn run_steps(
             response: Some(response.clone()),
         });
 
+        // Validation against the suite's model: violations fail the step whatever the case
+        // expects; notes are reported.
+        let violations = match &case.model {
+            Some(model) => model_check(model, &sent, &response, step_index, model_notes),
+            None => Vec::new(),
+        };
         let observed = Observed {
             start: Start::Status(response.status),
             headers: &response.headers,
@@ -220,10 +231,20 @@ async fn run_steps(
         }
         if !passed {
             let verdict = closest.unwrap_or_default();
+            let diff = verdict.diff();
+            let mut mismatches = verdict.mismatches;
+            mismatches.extend(violations);
             return Outcome::Failed {
                 step: step_index,
-                diff: verdict.diff(),
-                mismatches: verdict.mismatches,
+                diff,
+                mismatches,
+            };
+        }
+        if !violations.is_empty() {
+            return Outcome::Failed {
+                step: step_index,
+                diff: String::new(),
+                mismatches: violations,
             };
         }
         for capture in &step.capture {
@@ -241,4 +262,38 @@ async fn run_steps(
         }
     }
     Outcome::Passed
+}
+
+/// The model's violations for one exchange as mismatches (marked `modeled`: the service model
+/// is their source), its notes pushed to `notes`.
+fn model_check(
+    model: &crate::model::Model,
+    request: &Request,
+    response: &Response,
+    step: usize,
+    notes: &mut Vec<String>,
+) -> Vec<Mismatch> {
+    let v = crate::model::validate_exchange(model, request, response);
+    let mut out = Vec::new();
+    for f in v.findings {
+        if f.severity == crate::model::Severity::Note {
+            notes.push(format!("step {}: {f}", step + 1));
+        } else {
+            out.push(Mismatch {
+                path: f.path.clone(),
+                message: format!(
+                    "modeled: {} ({}{}), found {}",
+                    f.message,
+                    f.rule,
+                    if f.shape.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" of {}", f.shape)
+                    },
+                    f.found
+                ),
+            });
+        }
+    }
+    out
 }

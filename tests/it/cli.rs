@@ -407,6 +407,11 @@ fn a_near_miss_names_the_member_that_differs() {
         dir.path().join("inspector/suite.yaml"),
     )
     .unwrap();
+    // The suite.yaml names its model by a relative path.
+    crate::support::copy_tree(
+        &root().join("cases/inspector/model"),
+        &dir.path().join("inspector/model"),
+    );
     let case = std::fs::read_to_string(
         root().join("cases/inspector/StartAssessmentRun/documented_sample_exchange.yaml"),
     )

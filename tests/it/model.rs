@@ -300,3 +300,75 @@ fn no_inspector_literal_is_left_in_src() {
     inspector_literals(dir.path(), &mut probe);
     assert_eq!(probe.len(), 1, "{probe:?}");
 }
+
+/// A suite whose suite.yaml names a model: `conform run` fails a response that breaks the
+/// model even where the case's own expectation is silent, and shows what is only a note.
+#[test]
+fn run_validates_every_response_against_the_suite_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases/notes/GetNote");
+    let recs = dir.path().join("recs/notes/GetNote");
+    std::fs::create_dir_all(&cases).unwrap();
+    std::fs::create_dir_all(&recs).unwrap();
+    let model = fixture("models/notes/notes.json").display().to_string();
+    std::fs::write(
+        dir.path().join("cases/notes/suite.yaml"),
+        format!("target_prefix: NotesApi\nmodel: {model:?}\n"),
+    )
+    .unwrap();
+    let case = |name: &str, id: &str| {
+        format!(
+            "name: {name}\nsource: test\nprovenance: modeled\n\
+             request:\n  headers: {{ content-type: application/x-amz-json-1.0 }}\n  body: {{ id: {id} }}\n\
+             expect:\n  status: 200\n  body_includes: {{ id: {id} }}\n"
+        )
+    };
+    let recording = |id: &str, body: &str| {
+        format!(
+            "provenance: inferred\nsource: test\nnote: test\nexchanges:\n  - request:\n      method: POST\n      path: /\n\
+             \x20     headers: {{ content-type: application/x-amz-json-1.0, x-amz-target: NotesApi.GetNote }}\n\
+             \x20     body: {{ id: {id} }}\n    response:\n      status: 200\n\
+             \x20     headers: {{ content-type: application/x-amz-json-1.0 }}\n      body: '{body}'\n"
+        )
+    };
+    std::fs::write(cases.join("good.yaml"), case("good", "n-1")).unwrap();
+    std::fs::write(cases.join("bad.yaml"), case("bad", "n-2")).unwrap();
+    std::fs::write(
+        recs.join("good.yaml"),
+        recording("n-1", r#"{"id": "n-1", "text": "t", "zzz": 1}"#),
+    )
+    .unwrap();
+    std::fs::write(
+        recs.join("bad.yaml"),
+        recording("n-2", r#"{"id": "n-2", "text": 5}"#),
+    )
+    .unwrap();
+    let out = conform_in(dir.path(), &["run", "cases", "--recordings", "recs"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("PASS   good"), "{text}");
+    assert!(
+        text.contains("note: step 1: body.zzz: Note has no member `zzz`"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL   bad"), "{text}");
+    assert!(
+        text.contains(
+            "body.text: modeled: a string is a JSON string (type of example.notes#Text), found 5"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("1 passed, 1 failed"), "{text}");
+
+    // A suite.yaml naming a model that does not load is a suite error, located, exit 2.
+    std::fs::write(
+        dir.path().join("cases/notes/suite.yaml"),
+        "target_prefix: NotesApi\nmodel: nowhere.json\n",
+    )
+    .unwrap();
+    let out = conform_in(dir.path(), &["run", "cases", "--recordings", "recs"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("suite.yaml:2:"), "{err}");
+    assert!(err.contains("nowhere.json: cannot read"), "{err}");
+}
