@@ -552,11 +552,11 @@ impl<'a> Ctx<'a> {
                 ""
             }
         );
-        let e = guessed(
-            "a constraint violation is the caller's fault, a 4xx (Smithy constraint traits; awsJson1_1 error responses).",
-            &why,
-            alts,
+        let firm = format!(
+            "a constraint violation is the caller's fault, a 4xx (Smithy constraint traits; {} error responses).",
+            self.model.service.protocol.name()
         );
+        let e = guessed(&firm, &why, alts);
         let answer = Answer {
             status: 400,
             body: json!({ "__type": "ValidationException", "message": INFERRED_MESSAGE }),

@@ -190,10 +190,12 @@ impl<'m> Synth<'m> {
         if let Some(values) = traits.enum_values.as_ref().filter(|v| !v.is_empty()) {
             return values[i % values.len()].value.clone();
         }
-        if let Some(pattern) = &traits.pattern
-            && let Some(found) = pattern_value(pattern, i)
-        {
-            return found;
+        if let Some(pattern) = &traits.pattern {
+            let min = traits.length.and_then(|l| l.min).unwrap_or(0) as usize;
+            let max = traits.length.and_then(|l| l.max).unwrap_or(4096) as usize;
+            if let Some(found) = pattern_value(pattern, i, min, max) {
+                return found;
+            }
         }
         let seed = if i == 0 {
             format!("conform-{name}")
@@ -240,18 +242,70 @@ pub fn number_value(kind: NumberKind, v: f64) -> Value {
     }
 }
 
-/// A string matching a pattern, from a few well-known forms (UUIDs, digits, words), or
-/// `None` when none of them matches.
-pub fn pattern_value(pattern: &str, i: usize) -> Option<String> {
+/// A string matching a pattern and holding `min..=max` characters, built from the pattern
+/// itself (literals kept, each class's first letter or digit, each open repetition repeated
+/// as often as the length needs), or `None` when no such string is found.
+pub fn pattern_value(pattern: &str, i: usize, min: usize, max: usize) -> Option<String> {
     let re = Regex::new(pattern).ok()?;
-    let candidates = [
-        format!("00000000-0000-4000-8000-{i:012x}"),
-        format!("{}", 1000 + i),
-        format!("conform{i}"),
-        format!("CONFORM{i}"),
-        format!("arn:aws:service:us-west-2:123456789012:conform/{i}"),
-    ];
-    candidates.into_iter().find(|c| re.is_match(c))
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let fits = |s: &str| {
+        let n = s.chars().count();
+        n >= min && n <= max && re.is_match(s)
+    };
+    // One to 64 rounds of each open repetition: enough for any length trait a pattern meets.
+    for reps in 1..=64usize {
+        let mut out = String::new();
+        build(&hir, reps, i, &mut out);
+        if fits(&out) {
+            return Some(out);
+        }
+        if out.chars().count() > max {
+            break;
+        }
+    }
+    None
+}
+
+fn build(hir: &regex_syntax::hir::Hir, reps: usize, i: usize, out: &mut String) {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(lit) => out.push_str(&String::from_utf8_lossy(&lit.0)),
+        HirKind::Class(Class::Unicode(class)) => {
+            let chars = class.ranges().iter().flat_map(|r| r.start()..=r.end());
+            let mut alnum = chars
+                .clone()
+                .filter(char::is_ascii_alphanumeric)
+                .take(i + 1);
+            let pick = alnum
+                .clone()
+                .nth(i)
+                .or_else(|| alnum.next())
+                .or_else(|| class.ranges().first().map(|r| r.start()));
+            out.extend(pick);
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            out.extend(class.ranges().first().map(|r| char::from(r.start())));
+        }
+        HirKind::Repetition(rep) => {
+            let lo = rep.min as usize;
+            let n = match rep.max {
+                Some(hi) if hi as usize == lo => lo,
+                Some(hi) => reps.clamp(lo, hi as usize),
+                None => reps.max(lo),
+            };
+            for _ in 0..n {
+                build(&rep.sub, reps, i, out);
+            }
+        }
+        HirKind::Capture(cap) => build(&cap.sub, reps, i, out),
+        HirKind::Concat(parts) => parts.iter().for_each(|p| build(p, reps, i, out)),
+        HirKind::Alternation(alts) => {
+            if let Some(first) = alts.first() {
+                build(first, reps, i, out);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -267,13 +321,16 @@ mod tests {
     }
 
     #[test]
-    fn a_uuid_pattern_finds_a_uuid() {
-        let v = pattern_value(
-            "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-            0,
-        )
-        .unwrap();
-        assert_eq!(v, "00000000-0000-4000-8000-000000000000");
-        assert_eq!(pattern_value("^zzz$", 0), None);
+    fn patterns_are_met_within_the_length() {
+        let uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+        assert_eq!(
+            pattern_value(uuid, 0, 0, 100).unwrap(),
+            "00000000-0000-0000-0000-000000000000"
+        );
+        assert_eq!(pattern_value("^n-[0-9]+$", 0, 3, 16).unwrap(), "n-0");
+        assert_eq!(pattern_value("^n-[0-9]+$", 0, 5, 16).unwrap(), "n-000");
+        assert_eq!(pattern_value("^n-[0-9]+$", 1, 3, 16).unwrap(), "n-1");
+        assert_eq!(pattern_value("^(ab|cd)$", 0, 0, 9).unwrap(), "ab");
+        assert_eq!(pattern_value("^zzz$", 0, 0, 2), None);
     }
 }
