@@ -72,6 +72,15 @@ pub fn load(paths: &[PathBuf], vars: &Vars) -> Result<Suite> {
 
 /// Loads recordings and builds the replay index; errors name file and line.
 pub fn load_replay(dir: &Path) -> Result<Replay> {
+    load_replay_with(dir, |_| Ok(()))
+}
+
+/// [`load_replay`], with `check` seeing the recordings before the replay is built (validation
+/// against their service model).
+pub fn load_replay_with(
+    dir: &Path,
+    check: impl FnOnce(&[conform::recording::Recording]) -> Result<()>,
+) -> Result<Replay> {
     if !dir.is_dir() {
         return Err(UsageError(format!(
             "no recordings folder at {} (run from the project folder, or pass --recordings DIR or --endpoint-url URL)",
@@ -87,6 +96,7 @@ pub fn load_replay(dir: &Path) -> Result<Replay> {
             if n == 1 { "" } else { "s" }
         ))
     })?;
+    check(&recordings)?;
     Replay::new(&recordings).map_err(|e| UsageError(e).into())
 }
 

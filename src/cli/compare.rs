@@ -77,6 +77,9 @@ pub async fn compare(args: CompareArgs) -> Result<ExitCode> {
     }
     let recordings = conform::recording::load_recordings(&args.recordings)
         .map_err(|e| UsageError(format!("{e}")))?;
+    // The recordings are the reference: say where they break their service model (a
+    // service.yaml above them names it), before comparing anything with them.
+    let model_findings = super::model::validate_recordings(&args.recordings, &recordings)?;
     if replay.exchange_count() == 0 {
         return Err(UsageError(format!(
             "no recorded exchanges in {}: nothing to compare",
@@ -119,6 +122,20 @@ pub async fn compare(args: CompareArgs) -> Result<ExitCode> {
     };
     write_reports(&args, &report)?;
     let score = report.score();
+    for u in &model_findings.unchecked {
+        eprintln!("warning: {u}");
+    }
+    if model_findings.checked > 0 {
+        for v in &model_findings.violations {
+            println!("model: {v}");
+        }
+        println!(
+            "model: {} of {} recordings checked against their service model, {} violations",
+            model_findings.checked,
+            recordings.len(),
+            model_findings.violations.len()
+        );
+    }
     println!("{}", summary(&score, args.min_fidelity));
     Ok(if score.passes(args.min_fidelity) {
         ExitCode::SUCCESS

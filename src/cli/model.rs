@@ -148,3 +148,91 @@ fn validate(args: ValidateArgs) -> Result<ExitCode> {
         ExitCode::from(1)
     })
 }
+
+/// What validating recordings against their models found, one line each
+/// (`file: exchange N: finding`).
+#[derive(Debug, Default)]
+pub struct RecordingFindings {
+    pub violations: Vec<String>,
+    pub notes: Vec<String>,
+    /// Recordings validated (those under a service.yaml whose model loads).
+    pub checked: usize,
+    /// service.yaml files that do not read, or name a model that does not load: their
+    /// recordings are not validated (a copy of a recordings folder without the model it
+    /// points to still serves).
+    pub unchecked: Vec<String>,
+}
+
+/// Validates every exchange of every recording under a `service.yaml` (the nearest above it,
+/// up to `root`) against the model it names. A broken service.yaml or a model that does not
+/// load is reported in `unchecked`; recordings under no service.yaml are not checked.
+pub fn validate_recordings(
+    root: &std::path::Path,
+    recordings: &[conform::recording::Recording],
+) -> Result<RecordingFindings> {
+    use base64::Engine as _;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    let mut models: HashMap<PathBuf, Option<Arc<model::Model>>> = HashMap::new();
+    let mut out = RecordingFindings::default();
+    for r in recordings {
+        let Some(service_file) = model::find_service_file(root, &r.file) else {
+            continue;
+        };
+        let m = match models.get(&service_file) {
+            Some(m) => m.clone(),
+            None => {
+                let loaded = model::read_service_file(&service_file).and_then(|s| {
+                    model::load_model(&s.model).map_err(|e| {
+                        format!("{}: the model does not load: {e}", service_file.display())
+                    })
+                });
+                let m = match loaded {
+                    Ok(m) => Some(Arc::new(m)),
+                    Err(e) => {
+                        out.unchecked.push(e);
+                        None
+                    }
+                };
+                models.insert(service_file.clone(), m.clone());
+                m
+            }
+        };
+        let Some(m) = m else { continue };
+        out.checked += 1;
+        for (i, x) in r.exchanges.iter().enumerate() {
+            let request = conform::exchange::Request {
+                method: x.request.method.clone(),
+                path: x.request.path.clone(),
+                headers: x.request.headers.iter().collect(),
+                body: match (&x.request.body, &x.request.raw_body) {
+                    (Some(v), _) => v.to_string().into_bytes(),
+                    (None, Some(raw)) => raw.clone().into_bytes(),
+                    (None, None) => Vec::new(),
+                },
+            };
+            let body = match (&x.response.body, &x.response.body_base64) {
+                (Some(b), _) => b.clone().into_bytes(),
+                (None, Some(b)) => base64::engine::general_purpose::STANDARD
+                    .decode(b)
+                    .unwrap_or_default(),
+                (None, None) => Vec::new(),
+            };
+            let response = conform::exchange::Response {
+                status: x.response.status,
+                headers: x.response.headers.iter().collect(),
+                body,
+            };
+            let v = model::validate_exchange(&m, &request, &response);
+            for f in v.findings {
+                let line = format!("{}: exchange {}: {f}", r.file.display(), i + 1);
+                match f.severity {
+                    Severity::Violation => out.violations.push(line),
+                    Severity::Note => out.notes.push(line),
+                }
+            }
+        }
+    }
+    Ok(out)
+}

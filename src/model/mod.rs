@@ -10,6 +10,7 @@ mod botocore;
 mod endpoints;
 mod error;
 mod load;
+mod service_file;
 mod smithy;
 mod traits;
 mod types;
@@ -20,6 +21,7 @@ pub use endpoints::{
 };
 pub use error::ModelError;
 pub use load::{load_model, parse_model, sha256_hex};
+pub use service_file::{SERVICE_FILE, ServiceFile, find_service_file, read_service_file};
 pub use types::{
     EnumValue, ErrorKind, Example, Format, Length, Member, Model, ModelSource, NumberKind,
     Operation, Protocol, Range, Service, Shape, ShapeKind, TimestampFormat, Traits, shape_name,

@@ -372,3 +372,110 @@ fn run_validates_every_response_against_the_suite_model() {
     assert!(err.contains("suite.yaml:2:"), "{err}");
     assert!(err.contains("nowhere.json: cannot read"), "{err}");
 }
+
+/// A recordings folder of the notes service with a service.yaml, one recording valid and one
+/// whose response breaks the model (`text` a number).
+fn notes_recordings(dir: &Path) -> std::path::PathBuf {
+    let recs = dir.join("recs");
+    let op = recs.join("notes/GetNote");
+    std::fs::create_dir_all(&op).unwrap();
+    std::fs::copy(
+        fixture("models/notes/notes.json"),
+        recs.join("notes/notes.json"),
+    )
+    .unwrap();
+    std::fs::write(recs.join("notes/service.yaml"), "model: notes.json\n").unwrap();
+    for (name, id, body) in [
+        ("good", "n-1", r#"{"id": "n-1", "text": "t"}"#),
+        ("bad", "n-2", r#"{"id": "n-2", "text": 5}"#),
+    ] {
+        std::fs::write(
+            op.join(format!("{name}.yaml")),
+            format!(
+                "provenance: inferred\nsource: test\nnote: test\nexchanges:\n  - request:\n      method: POST\n      path: /\n\
+                 \x20     headers: {{ content-type: application/x-amz-json-1.0, x-amz-target: NotesApi.GetNote }}\n\
+                 \x20     body: {{ id: {id} }}\n    response:\n      status: 200\n\
+                 \x20     headers: {{ content-type: application/x-amz-json-1.0 }}\n      body: '{body}'\n"
+            ),
+        )
+        .unwrap();
+    }
+    recs
+}
+
+#[test]
+fn serve_validates_its_recordings_at_load_and_strict_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = notes_recordings(dir.path()).display().to_string();
+    let out = conform(&[
+        "serve",
+        "--recordings",
+        &recs,
+        "--addr",
+        "127.0.0.1:0",
+        "--strict",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.yaml: exchange 1: body.text: a string is a JSON string (type of example.notes#Text), found 5"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 recorded responses break their service model"),
+        "{err}"
+    );
+    assert!(!err.contains("good.yaml"), "{err}");
+
+    // Without --strict the violation is a warning and the server starts.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["serve", "--recordings", &recs, "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout_pipe = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout_pipe, &mut line).unwrap();
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("warning: ") && err.contains("bad.yaml: exchange 1: body.text"),
+        "{err}"
+    );
+}
+
+#[test]
+fn compare_reports_the_recordings_model_violations() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = notes_recordings(dir.path()).display().to_string();
+    // Nothing listens on a port just released: every exchange errors, and the model
+    // section still says what the recordings break.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = conform(&[
+        "compare",
+        "--recordings",
+        &recs,
+        "--endpoint-url",
+        &url,
+        "--timeout",
+        "2",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("model: ") && text.contains("bad.yaml: exchange 1: body.text"),
+        "{text}{}",
+        stderr(&out)
+    );
+    assert!(
+        text.contains("model: 2 of 2 recordings checked against their service model, 1 violations"),
+        "{text}"
+    );
+}
