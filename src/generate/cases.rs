@@ -11,7 +11,6 @@ use crate::recording::{RecordingProvenance, canonical};
 
 use super::examples::ExampleSet;
 use super::expect::{Expectation, error_shorthand, guessed, modeled, required_members};
-use super::fit::structure_fits;
 use super::values::{Fill, Synth, json_type, number_value, string_of_length, wrong_type};
 
 /// The header a generated error request carries so that a replay (or an emulator's fault
@@ -66,6 +65,15 @@ impl GenCase {
             self.fault.as_deref().unwrap_or(""),
             canonical(&self.body)
         )
+    }
+}
+
+/// Whether a documented example value is valid against the structure `shape_id` (the model
+/// module's validator; `None`: no input or output, which only `{}` or nothing fits).
+fn structure_fits(model: &Model, shape_id: Option<&str>, value: &Value) -> bool {
+    match shape_id {
+        Some(id) => crate::model::validate_value(model, id, value, "$").is_valid(),
+        None => value.is_null() || value.as_object().is_some_and(|m| m.is_empty()),
     }
 }
 
@@ -310,11 +318,11 @@ impl<'a> Ctx<'a> {
         let mut valid = None;
         for ex in examples.for_operation(model, op) {
             let body = ex.input.clone().unwrap_or_else(|| json!({}));
-            if structure_fits(model, op.input.as_deref(), &body).is_ok() {
+            if structure_fits(model, op.input.as_deref(), &body) {
                 let out = ex
                     .output
                     .clone()
-                    .filter(|o| structure_fits(model, op.output.as_deref(), o).is_ok());
+                    .filter(|o| structure_fits(model, op.output.as_deref(), o));
                 valid = Some((body, ex.source.clone(), out));
                 break;
             }

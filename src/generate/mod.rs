@@ -10,7 +10,6 @@ pub mod cases;
 mod error;
 pub mod examples;
 pub mod expect;
-mod fit;
 pub mod plan;
 pub mod values;
 pub mod write;
