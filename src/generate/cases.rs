@@ -302,6 +302,7 @@ struct Ctx<'a> {
     valid_body: Value,
     valid_source: String,
     from_example: bool,
+    depth_cut: bool,
     output_body: Value,
     output_source: String,
 }
@@ -340,6 +341,9 @@ impl<'a> Ctx<'a> {
                 None,
             ),
         };
+        // A required member that recurses admits no finite valid value: the value stops at
+        // the depth limit, and the valid case says so.
+        let depth_cut = !structure_fits(model, op.input.as_deref(), &valid_body);
         let (output_body, output_source) = match example_output {
             Some(out) => (
                 out,
@@ -360,6 +364,7 @@ impl<'a> Ctx<'a> {
             valid_body,
             valid_source,
             from_example,
+            depth_cut,
             output_body,
             output_source,
         }
@@ -425,13 +430,21 @@ impl<'a> Ctx<'a> {
         if self.from_example {
             tags.push("example".into());
         }
+        let mut cut = String::new();
+        if self.depth_cut {
+            tags.push("depth-limited".into());
+            cut = format!(
+                " The model admits no finite valid request (a required member recurses): the generated value stops after {} levels, so its innermost structure lacks a required member.",
+                super::values::HARD_DEPTH
+            );
+        }
         GenCase {
             stem: "valid_request".into(),
             name: format!("{}: a valid request is answered with 200", self.op.name),
             description: format!(
                 "A request with every required member, each value meeting its traits ({}). The answer must be a 200 with every required output member of the right type and within its constraints. Against a live account the entities the request names must exist.",
                 if self.from_example { "the documented example" } else { "built from the model" }
-            ),
+            ) + &cut,
             source: format!("{}; output: {}", self.valid_source, self.output.map_or("none", |s| s.name())),
             expectation: modeled(self.success_expect()),
             tags,
