@@ -24,7 +24,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-use super::endpoints::{SIGNING_NAME, signing_region};
+use super::endpoints::AwsService;
 use super::error::AwsError;
 use crate::case::SignatureMode;
 use crate::exchange::{REDACTED, Request};
@@ -52,13 +52,15 @@ const RETRY_REFRESH_AFTER: Duration = Duration::from_secs(10);
 /// are added (and signed) by `aws-sigv4` itself.
 const HEADERS_TO_SIGN: &[&str] = &["host", "content-type", "x-amz-target"];
 
-/// Signs requests for Amazon Inspector Classic (signing name `inspector`) in one region.
+/// Signs requests for one service (its signing name from the model) in one region.
 ///
 /// Credentials that expire (SSO, web identity, assumed roles, instance roles) are refreshed in
 /// the background before they expire; signing itself never waits on the network.
 pub struct SigV4Signer {
     /// The credential-scope region (a `fips-*` pseudo-region is already mapped).
     region: String,
+    /// The SigV4 signing name (service model: `aws.auth#sigv4` / `signingName`).
+    signing_name: String,
     shared: Arc<Shared>,
     /// The background refresh, stopped when the signer is dropped.
     refresher: Option<tokio::task::AbortHandle>,
@@ -83,6 +85,7 @@ impl SigV4Signer {
     /// themselves). `region` may be a `fips-*` pseudo-region; it is signed for the region it
     /// stands for.
     pub fn from_credentials(
+        service: &AwsService,
         access_key_id: impl Into<String>,
         secret_access_key: impl Into<String>,
         session_token: Option<String>,
@@ -96,7 +99,8 @@ impl SigV4Signer {
             "conform-static",
         );
         SigV4Signer {
-            region: signing_region(region.as_ref()).to_owned(),
+            region: service.signing_region(region.as_ref()).to_owned(),
+            signing_name: service.signing_name.clone(),
             shared: Shared::new(credentials),
             refresher: None,
         }
@@ -162,7 +166,14 @@ impl Signer for SigV4Signer {
             // would only confuse the service's answer.
             SignatureMode::UnknownKey => (unknown_credentials(), now),
         };
-        sign_request(request, url, &self.region, credentials, time)?;
+        sign_request(
+            request,
+            url,
+            &self.region,
+            &self.signing_name,
+            credentials,
+            time,
+        )?;
         if mode == SignatureMode::Corrupt {
             spoil_signature(request);
         }
@@ -180,7 +191,7 @@ impl fmt::Debug for SigV4Signer {
             .unwrap_or_else(PoisonError::into_inner);
         f.debug_struct("SigV4Signer")
             .field("region", &self.region)
-            .field("signing_name", &SIGNING_NAME)
+            .field("signing_name", &self.signing_name)
             .field("temporary", &state.credentials.session_token().is_some())
             .field("expiry", &state.credentials.expiry())
             .field("refreshing", &self.refresher.is_some())
@@ -239,7 +250,11 @@ impl Shared {
 /// Loads credentials from the standard chain (with `profile`, that shared-config profile) and
 /// returns a signer for `region`. Fails when no credentials can be found, so that a live run
 /// stops before its first request rather than sending unsigned ones.
-pub async fn load_signer(region: &str, profile: Option<&str>) -> Result<SigV4Signer, AwsError> {
+pub async fn load_signer(
+    service: &AwsService,
+    region: &str,
+    profile: Option<&str>,
+) -> Result<SigV4Signer, AwsError> {
     let region = region.trim();
     if region.is_empty()
         || !region
@@ -248,7 +263,7 @@ pub async fn load_signer(region: &str, profile: Option<&str>) -> Result<SigV4Sig
     {
         return Err(AwsError::InvalidRegion(region.to_owned()));
     }
-    let scope = signing_region(region).to_owned();
+    let scope = service.signing_region(region).to_owned();
     let for_profile = profile
         .map(|p| format!(" for profile `{p}`"))
         .unwrap_or_default();
@@ -268,7 +283,12 @@ pub async fn load_signer(region: &str, profile: Option<&str>) -> Result<SigV4Sig
         .provide_credentials()
         .await
         .map_err(|e| credentials_error(&e, for_profile))?;
-    Ok(SigV4Signer::with_provider(credentials, provider, scope))
+    Ok(SigV4Signer::with_provider(
+        credentials,
+        provider,
+        scope,
+        service.signing_name.clone(),
+    ))
 }
 
 impl SigV4Signer {
@@ -278,6 +298,7 @@ impl SigV4Signer {
         credentials: Credentials,
         provider: SharedCredentialsProvider,
         region: String,
+        signing_name: String,
     ) -> SigV4Signer {
         let refreshes = credentials.expiry().is_some();
         let shared = Shared::new(credentials);
@@ -286,6 +307,7 @@ impl SigV4Signer {
             refreshes.then(|| tokio::spawn(refresh(shared.clone(), provider)).abort_handle());
         SigV4Signer {
             region,
+            signing_name,
             shared,
             refresher,
         }
@@ -355,6 +377,7 @@ fn sign_request(
     request: &mut Request,
     url: &str,
     region: &str,
+    signing_name: &str,
     credentials: Credentials,
     time: SystemTime,
 ) -> Result<(), SignError> {
@@ -372,7 +395,7 @@ fn sign_request(
     let params: aws_sigv4::http_request::SigningParams<'_> = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name(SIGNING_NAME)
+        .name(signing_name)
         .time(time)
         .settings(SigningSettings::default())
         .build()
@@ -473,6 +496,7 @@ impl fmt::Debug for SecretScrubber {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::endpoints::tests::inspector;
     use crate::exchange::Headers;
 
     const KEY: &str = "AKIDCONFORMUNITTEST1";
@@ -495,8 +519,13 @@ mod tests {
     }
 
     fn signed(mode: SignatureMode, token: Option<&str>) -> Request {
-        let signer =
-            SigV4Signer::from_credentials(KEY, SECRET, token.map(str::to_owned), "us-west-2");
+        let signer = SigV4Signer::from_credentials(
+            &inspector(),
+            KEY,
+            SECRET,
+            token.map(str::to_owned),
+            "us-west-2",
+        );
         let mut r = request();
         signer
             .sign(&mut r, "https://inspector.us-west-2.amazonaws.com/", mode)
@@ -568,22 +597,33 @@ mod tests {
 
     #[test]
     fn pseudo_regions_sign_for_their_scope() {
-        let signer = SigV4Signer::from_credentials(KEY, SECRET, None, "fips-us-gov-west-1");
+        let signer =
+            SigV4Signer::from_credentials(&inspector(), KEY, SECRET, None, "fips-us-gov-west-1");
         assert_eq!(signer.region(), "us-gov-west-1");
     }
 
     #[test]
     fn debug_never_shows_a_secret() {
-        let signer =
-            SigV4Signer::from_credentials(KEY, SECRET, Some(TOKEN.to_owned()), "us-west-2");
+        let signer = SigV4Signer::from_credentials(
+            &inspector(),
+            KEY,
+            SECRET,
+            Some(TOKEN.to_owned()),
+            "us-west-2",
+        );
         let shown = format!("{signer:?} {:?}", signer.scrubber());
         assert!(!shown.contains(SECRET) && !shown.contains(TOKEN) && !shown.contains(KEY));
     }
 
     #[test]
     fn scrubber_removes_every_secret() {
-        let signer =
-            SigV4Signer::from_credentials(KEY, SECRET, Some(TOKEN.to_owned()), "us-west-2");
+        let signer = SigV4Signer::from_credentials(
+            &inspector(),
+            KEY,
+            SECRET,
+            Some(TOKEN.to_owned()),
+            "us-west-2",
+        );
         let text = format!("x-amz-security-token:{TOKEN}\nCredential={KEY}/x {SECRET}");
         let scrubbed = signer.scrubber().scrub(&text);
         assert!(!signer.scrubber().finds_secret_in(&scrubbed));
@@ -603,6 +643,7 @@ mod tests {
             "test",
         );
         let signer = SigV4Signer {
+            signing_name: "inspector".into(),
             region: "us-west-2".into(),
             shared: Shared::new(credentials),
             refresher: None,
@@ -671,8 +712,12 @@ mod tests {
         let fresh = expiring("AKIDREFRESHEDKEY0001", SECRET, 3600);
         let provider = SharedCredentialsProvider::new(Sequence(Mutex::new(vec![Ok(fresh)])));
         // Within the refresh window from the start: the refresher asks at once.
-        let signer =
-            SigV4Signer::with_provider(expiring(KEY, SECRET, 60), provider, "us-west-2".into());
+        let signer = SigV4Signer::with_provider(
+            expiring(KEY, SECRET, 60),
+            provider,
+            "us-west-2".into(),
+            "inspector".into(),
+        );
         assert_eq!(signed_key(&signer).as_deref(), Some(KEY));
         let started = std::time::Instant::now();
         while signed_key(&signer).as_deref() != Some("AKIDREFRESHEDKEY0001") {
@@ -693,8 +738,12 @@ mod tests {
     async fn a_failed_refresh_is_reported_without_secrets() {
         let leaky = format!("credential process said: secret {SECRET}");
         let provider = SharedCredentialsProvider::new(Sequence(Mutex::new(vec![Err(leaky)])));
-        let signer =
-            SigV4Signer::with_provider(expiring(KEY, SECRET, -1), provider, "us-west-2".into());
+        let signer = SigV4Signer::with_provider(
+            expiring(KEY, SECRET, -1),
+            provider,
+            "us-west-2".into(),
+            "inspector".into(),
+        );
         let started = std::time::Instant::now();
         let message = loop {
             let mut r = request();
@@ -718,7 +767,7 @@ mod tests {
 
     #[test]
     fn a_url_without_host_is_an_error_not_a_panic() {
-        let signer = SigV4Signer::from_credentials(KEY, SECRET, None, "us-west-2");
+        let signer = SigV4Signer::from_credentials(&inspector(), KEY, SECRET, None, "us-west-2");
         let mut r = request();
         assert!(
             signer

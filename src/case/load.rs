@@ -726,7 +726,7 @@ fn convert_request(
             None => ctx.error(
                 at,
                 "no `target_prefix` for the X-Amz-Target header",
-                Some("add `target_prefix: InspectorService` to a suite.yaml above the case, or set the header".into()),
+                Some("add `target_prefix: <the service's target prefix>` to a suite.yaml above the case (`conform model check MODEL` shows it), or set the header".into()),
             ),
         }
     }

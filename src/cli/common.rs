@@ -107,3 +107,35 @@ pub async fn start_embedded_replay(dir: &Path) -> Result<ReplayServer> {
         .context("cannot bind a loopback port for the built-in replay")?;
     Ok(ReplayServer::start(replay, listener, None).await)
 }
+
+/// The AWS side (signing name, endpoints) of the service the selected cases test, from the
+/// model their suite.yaml names; `None` when none names one. Cases of several models cannot
+/// share one signed target.
+pub fn aws_service(
+    cases: &[conform::case::Case],
+    selected: &[usize],
+) -> Result<Option<conform::aws::AwsService>> {
+    let mut models: Vec<&std::sync::Arc<conform::model::Model>> = Vec::new();
+    for &i in selected {
+        if let Some(m) = &cases[i].model
+            && !models.iter().any(|x| std::sync::Arc::ptr_eq(x, m))
+        {
+            models.push(m);
+        }
+    }
+    match models.as_slice() {
+        [] => Ok(None),
+        [one] => conform::aws::AwsService::for_model(one)
+            .map(Some)
+            .map_err(|e| UsageError(e.to_string()).into()),
+        many => Err(UsageError(format!(
+            "the selected cases test {} services ({}); select the cases of one",
+            many.len(),
+            many.iter()
+                .map(|m| m.service.service_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into()),
+    }
+}

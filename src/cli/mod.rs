@@ -20,7 +20,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "conform",
     version,
-    about = "How faithfully does an endpoint speak an AWS JSON API? (Amazon Inspector Classic StartAssessmentRun)",
+    about = "How faithfully does an endpoint speak an AWS JSON API (awsJson1_0, awsJson1_1)?",
     long_about = None,
 )]
 struct Cli {

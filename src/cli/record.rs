@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use conform::aws::{SecretScrubber, endpoint_for, load_signer};
+use conform::aws::{AwsService, SecretScrubber, load_signer};
 use conform::case::TargetKind;
 use conform::http::{Client, ClientOptions, Signer};
 use conform::record::{
@@ -111,8 +111,10 @@ pub struct RemoteTarget {
 
 /// The target `--aws`, `--sign` and `--endpoint-url` describe; `Ok(None)` when none of them is
 /// given (the caller picks its default). Credentials are loaded here, so that a missing one
-/// stops the command before any request is sent.
+/// stops the command before any request is sent. `service` (signing name, endpoints) comes
+/// from the suite's model; `--aws` and `--sign` need it.
 pub async fn remote_target(
+    service: Option<&AwsService>,
     aws: &AwsArgs,
     endpoint_url: Option<&str>,
     options: ClientOptions,
@@ -132,11 +134,21 @@ pub async fn remote_target(
                 ))
             })
     };
+    let service = || {
+        service.ok_or_else(|| {
+            UsageError(
+                "--aws and --sign need the service's signing name and endpoints: no suite.yaml above the selected cases names a `model:`"
+                    .into(),
+            )
+        })
+    };
     let (url, kind, region) = if aws.aws {
         let region = region()?;
         let url = match endpoint_url {
             Some(url) => url.to_owned(),
-            None => endpoint_for(region, aws.fips).map_err(|e| UsageError(e.to_string()))?,
+            None => service()?
+                .endpoint_for(region, aws.fips)
+                .map_err(|e| UsageError(e.to_string()))?,
         };
         (url, TargetKind::Aws, Some(region))
     } else if aws.sign {
@@ -154,7 +166,7 @@ pub async fn remote_target(
 
     let (signer, scrubber) = match region {
         Some(region) if kind != TargetKind::Endpoint => {
-            let signer = load_signer(region, aws.profile.as_deref())
+            let signer = load_signer(service()?, region, aws.profile.as_deref())
                 .await
                 .map_err(|e| UsageError(e.to_string()))?;
             let scrubber = signer.scrubber();
@@ -196,8 +208,18 @@ pub async fn record(args: RecordArgs) -> Result<ExitCode> {
         max_body: args.max_body,
         pool_size: args.jobs.max(1),
     };
-    let Some(remote) =
-        remote_target(&args.aws, args.endpoint_url.as_deref(), client_options).await?
+    let Some(remote) = remote_target(
+        if args.aws.aws || args.aws.sign {
+            common::aws_service(&suite.cases, &selected)?
+        } else {
+            None
+        }
+        .as_ref(),
+        &args.aws,
+        args.endpoint_url.as_deref(),
+        client_options,
+    )
+    .await?
     else {
         return Err(UsageError(
             "conform record needs an endpoint: --aws (real AWS, signed), or --endpoint-url URL (add --sign to sign)"

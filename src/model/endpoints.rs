@@ -34,7 +34,7 @@ pub struct ResolvedEndpoint {
     pub signing_region: String,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EndpointError {
     #[error("{service} has no endpoint in region `{region}`{hint}; regions with one: {known}")]
     NoEndpoint {
@@ -267,25 +267,59 @@ mod tests {
     }
 
     #[test]
-    fn the_extract_gives_what_the_rust_table_gave() {
+    fn the_extract_gives_the_reference_endpoints() {
         let e = inspector();
         assert_eq!(e.service, "inspector");
-        // Same regions, same FIPS regions, same URLs and signing regions as src/aws/endpoints.rs
-        // (botocore endpoints.json at 0e6e2404b85dc336dd2889814e089bde7d1a4c55).
-        assert_eq!(e.regions(), crate::aws::REGIONS);
-        assert_eq!(e.fips_regions(), crate::aws::FIPS_REGIONS);
-        for entry in &e.entries {
-            for fips in [false, true] {
-                let ours = e.resolve("Inspector", &entry.region, fips);
-                let theirs = crate::aws::resolve_endpoint(&entry.region, fips);
-                match (ours, theirs) {
-                    (Ok(a), Ok(b)) => {
-                        assert_eq!((a.url, a.signing_region), (b.url, b.signing_region));
-                    }
-                    (Err(_), Err(_)) => {}
-                    (a, b) => panic!("{} fips={fips}: {a:?} vs {b:?}", entry.region),
-                }
-            }
+        // /work/shared/reference/inspector-endpoints.txt (botocore endpoints.json at
+        // 0e6e2404b85dc336dd2889814e089bde7d1a4c55): 14 regions, FIPS in the US ones.
+        assert_eq!(
+            e.regions(),
+            [
+                "ap-northeast-1",
+                "ap-northeast-2",
+                "ap-south-1",
+                "ap-southeast-2",
+                "eu-central-1",
+                "eu-north-1",
+                "eu-west-1",
+                "eu-west-2",
+                "us-east-1",
+                "us-east-2",
+                "us-west-1",
+                "us-west-2",
+                "us-gov-east-1",
+                "us-gov-west-1",
+            ]
+        );
+        assert_eq!(
+            e.fips_regions(),
+            [
+                "us-east-1",
+                "us-east-2",
+                "us-west-1",
+                "us-west-2",
+                "us-gov-east-1",
+                "us-gov-west-1"
+            ]
+        );
+        for region in e.regions() {
+            let r = e.resolve("Inspector", region, false).unwrap();
+            assert_eq!(r.url, format!("https://inspector.{region}.amazonaws.com"));
+            assert_eq!(r.signing_region, region);
+        }
+        for region in e.fips_regions() {
+            let r = e.resolve("Inspector", region, true).unwrap();
+            assert_eq!(
+                r.url,
+                format!("https://inspector-fips.{region}.amazonaws.com")
+            );
+            let pseudo = e
+                .resolve("Inspector", &format!("fips-{region}"), false)
+                .unwrap();
+            assert_eq!(
+                (pseudo.url, pseudo.signing_region),
+                (r.url, region.to_owned())
+            );
         }
     }
 

@@ -8,7 +8,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_inspector::config::retry::RetryConfig;
 use aws_sdk_inspector::config::{BehaviorVersion, Region};
 use aws_sdk_inspector::error::ProvideErrorMetadata;
-use conform::aws::{SigV4Signer, UNKNOWN_ACCESS_KEY_ID, endpoint_for};
+use conform::aws::{AwsService, SigV4Signer, UNKNOWN_ACCESS_KEY_ID};
 use conform::case::SignatureMode;
 use conform::exchange::{Request, Response};
 use conform::http::{Client, ClientOptions, SignError, Signer};
@@ -36,8 +36,17 @@ fn start_request() -> Request {
     }
 }
 
+/// Inspector Classic's signing name and endpoints, from the data beside its model.
+fn inspector() -> AwsService {
+    AwsService::load(
+        &crate::support::root().join("cases/inspector/model/inspector-2016-02-16.json"),
+    )
+    .unwrap()
+}
+
 fn signer_for(keys: &Keys) -> SigV4Signer {
     SigV4Signer::from_credentials(
+        &inspector(),
         &keys.access_key_id,
         &keys.secret_access_key,
         keys.session_token.clone(),
@@ -117,6 +126,7 @@ async fn wrong_secret_region_or_missing_token_is_rejected() {
     let keys = Keys::temporary();
     let stand_in = StandIn::start(keys.clone()).await;
     let wrong_secret = SigV4Signer::from_credentials(
+        &inspector(),
         &keys.access_key_id,
         "anotherSecretKey0123456789abcdefghijklmn",
         keys.session_token.clone(),
@@ -244,10 +254,10 @@ async fn the_official_sdk_passes_the_stand_in() {
 #[test]
 fn endpoints_and_the_unknown_key_are_public() {
     assert_eq!(
-        endpoint_for("fips-us-west-2", false).unwrap(),
+        inspector().endpoint_for("fips-us-west-2", false).unwrap(),
         "https://inspector-fips.us-west-2.amazonaws.com"
     );
-    assert!(endpoint_for("mars-north-1", false).is_err());
+    assert!(inspector().endpoint_for("mars-north-1", false).is_err());
     assert!(UNKNOWN_ACCESS_KEY_ID.starts_with("AKIA") && UNKNOWN_ACCESS_KEY_ID.len() == 20);
 }
 

@@ -280,7 +280,6 @@ fn inspector_literals(dir: &Path, out: &mut Vec<String>) {
 }
 
 #[test]
-#[ignore = "src/aws/endpoints.rs, src/aws/error.rs, src/case/load.rs and src/cli/mod.rs still name Inspector; unignore once they read the model"]
 fn no_inspector_literal_is_left_in_src() {
     let mut found = Vec::new();
     inspector_literals(&root().join("src"), &mut found);
