@@ -292,3 +292,80 @@ fn the_generated_suite_passes_against_the_replay_of_its_recordings_and_can_fail(
         stdout(&run)
     );
 }
+
+/// A model whose shapes hold themselves: a tree (optional recursion) and a chain whose every
+/// link requires the next (no finite valid value exists). Generation ends for both.
+const RECURSIVE: &str = r#"{
+  "smithy": "2.0",
+  "shapes": {
+    "ex.trees#Trees": {
+      "type": "service", "version": "2024-01-01",
+      "operations": [{ "target": "ex.trees#MakeTree" }, { "target": "ex.trees#MakeChain" }],
+      "traits": { "aws.protocols#awsJson1_0": {}, "aws.api#service": { "sdkId": "Trees", "endpointPrefix": "trees" },
+                  "aws.auth#sigv4": { "name": "trees" } }
+    },
+    "ex.trees#MakeTree": { "type": "operation", "input": { "target": "ex.trees#Tree" }, "output": { "target": "ex.trees#Tree" } },
+    "ex.trees#MakeChain": { "type": "operation", "input": { "target": "ex.trees#Link" } },
+    "ex.trees#Tree": { "type": "structure", "members": {
+      "name": { "target": "ex.trees#Name", "traits": { "smithy.api#required": {} } },
+      "children": { "target": "ex.trees#TreeList" } } },
+    "ex.trees#TreeList": { "type": "list", "member": { "target": "ex.trees#Tree" }, "traits": { "smithy.api#length": { "max": 3 } } },
+    "ex.trees#Link": { "type": "structure", "members": {
+      "next": { "target": "ex.trees#Link", "traits": { "smithy.api#required": {} } } } },
+    "ex.trees#Name": { "type": "string", "traits": { "smithy.api#length": { "min": 1, "max": 8 } } }
+  }
+}"#;
+
+#[test]
+fn recursive_shapes_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("trees.json");
+    fs::write(&model, RECURSIVE).unwrap();
+    let model = model.display().to_string();
+    let out = conform_in(
+        dir.path(),
+        &[
+            "generate",
+            "--model",
+            &model,
+            "--out",
+            "cases",
+            "--recordings",
+            "recs",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let files = tree(dir.path());
+    for op in ["MakeTree", "MakeChain"] {
+        assert!(
+            files.contains_key(Path::new(&format!("cases/trees/{op}/valid_request.yaml"))),
+            "{:?}",
+            files.keys().collect::<Vec<_>>()
+        );
+    }
+    // The chain has no finite valid value: its valid case says where it was cut.
+    let chain =
+        String::from_utf8(files[Path::new("cases/trees/MakeChain/valid_request.yaml")].clone())
+            .unwrap();
+    assert!(chain.contains("admits no finite valid request"), "{chain}");
+    assert!(chain.contains("depth-limited"), "{chain}");
+    // The tree's output is filled in to a fixed depth and its suite passes its replay.
+    let run = conform_in(
+        dir.path(),
+        &["run", "cases/trees/MakeTree", "--recordings", "recs"],
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&run),
+        stderr(&run)
+    );
+    let rec = String::from_utf8(files[Path::new("recs/trees/MakeTree/valid_request.yaml")].clone())
+        .unwrap();
+    assert!(
+        rec.contains(r#"\"children\":[{\"children\":[{"#)
+            || rec.contains(r#""children":[{"children":[{"#),
+        "{rec}"
+    );
+}
