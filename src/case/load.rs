@@ -710,8 +710,13 @@ fn convert_request(
         );
     }
 
-    let mut headers: Vec<(String, String)> =
-        vec![("content-type".into(), DEFAULT_CONTENT_TYPE.into())];
+    // The suite's model, when it names one, gives the content type (awsJson 1.0 or 1.1) and
+    // the target prefix a suite.yaml does not set.
+    let content_type = defaults
+        .model
+        .as_ref()
+        .map_or(DEFAULT_CONTENT_TYPE, |m| m.service.content_type());
+    let mut headers: Vec<(String, String)> = vec![("content-type".into(), content_type.into())];
     let sets_target = raw
         .headers
         .keys()
@@ -721,7 +726,8 @@ fn convert_request(
         .iter()
         .any(|k| k.eq_ignore_ascii_case("x-amz-target"));
     if !sets_target && !removes_target {
-        match &defaults.target_prefix {
+        let model_prefix = defaults.model.as_ref().map(|m| &m.service.target_prefix);
+        match defaults.target_prefix.as_ref().or(model_prefix) {
             Some(prefix) => headers.push(("x-amz-target".into(), format!("{prefix}.{operation}"))),
             None => ctx.error(
                 at,
