@@ -206,7 +206,6 @@ fn model_check_and_validate_on_the_command_line() {
 /// Every generated file for the notes model names only what the notes model says, and the
 /// generated suite passes against the replay of its generated recordings.
 #[test]
-#[ignore = "conform generate writes GetNote's output id as \"conform-id\", which breaks NoteId's pattern; unignore once the generator honours output patterns"]
 fn the_second_model_generates_a_suite_that_passes() {
     let dir = tempfile::tempdir().unwrap();
     let model = fixture("models/notes/notes.json").display().to_string();
