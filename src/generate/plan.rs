@@ -96,7 +96,7 @@ pub fn plan(
     // The suite settings the cases need, unless a hand-written suite.yaml gives them.
     let suite = cases_root.join("suite.yaml");
     if !hand_written(&suite)? {
-        let text = format!(
+        let mut text = format!(
             "{header}# {} ({}), protocol {}.\ntarget_prefix: {}\n",
             model
                 .service
@@ -107,6 +107,13 @@ pub fn plan(
             model.service.protocol.name(),
             yaml_scalar(&model.service.target_prefix)?
         );
+        // The model, so that `conform run` validates every response against it.
+        if let Some(rel) = relative_to(&cases_root, &model.source.path) {
+            text.push_str(&format!(
+                "# The service model every response is validated against (relative to this file).\nmodel: {}\n",
+                yaml_scalar(&rel)?
+            ));
+        }
         out.plan.files.push(PlannedFile {
             path: suite,
             bytes: text.into_bytes(),
@@ -159,6 +166,32 @@ fn yaml_scalar(s: &str) -> Result<String, GenerateError> {
             path: PathBuf::from("suite.yaml"),
             message,
         })
+}
+
+/// `target` as a path relative to the folder `from`, `/`-separated, worked out on the paths as
+/// written (both made absolute against the current folder, `.` and `..` folded); `None` when
+/// that cannot be done.
+fn relative_to(from: &Path, target: &Path) -> Option<String> {
+    use std::path::Component;
+    let cwd = std::env::current_dir().ok()?;
+    let absolute = |p: &Path| -> Option<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for c in cwd.join(p).components() {
+            match c {
+                Component::RootDir | Component::Prefix(_) | Component::CurDir => {}
+                Component::ParentDir => {
+                    out.pop()?;
+                }
+                Component::Normal(n) => out.push(n.to_str()?.to_owned()),
+            }
+        }
+        Some(out)
+    };
+    let (from, target) = (absolute(from)?, absolute(target)?);
+    let common = from.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; from.len() - common];
+    parts.extend(target[common..].iter().map(String::as_str));
+    Some(parts.join("/"))
 }
 
 /// `path` exists and lacks the generated header.
@@ -389,6 +422,14 @@ fn recording_of(model: &Model, operation: &str, case: &GenCase) -> Recording {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths_between_folders() {
+        let rel = relative_to(Path::new("cases/svc"), Path::new("models/svc.json"));
+        assert_eq!(rel.as_deref(), Some("../../models/svc.json"));
+        let rel = relative_to(Path::new("cases/svc"), Path::new("cases/svc/model/m.json"));
+        assert_eq!(rel.as_deref(), Some("model/m.json"));
+    }
 
     #[test]
     fn request_ids_are_stable_uuids() {
