@@ -125,7 +125,33 @@ pub async fn compare(args: CompareArgs) -> Result<ExitCode> {
     for u in &model_findings.unchecked {
         eprintln!("warning: {u}");
     }
+    // The endpoint's answers against the same model: what it says that the model forbids.
+    let mut answer_violations = Vec::new();
+    for r in &results {
+        let (Some(actual), Some(m)) = (&r.actual, model_findings.models.get(&r.file)) else {
+            continue;
+        };
+        let Some(exchange) = recordings
+            .iter()
+            .find(|x| x.file == r.file)
+            .and_then(|x| x.exchanges.get(r.position - 1))
+        else {
+            continue;
+        };
+        let request = conform::compare::request_of(&exchange.request);
+        let v = conform::model::validate_exchange(m, &request, actual);
+        for f in v.violations() {
+            answer_violations.push(format!("{}: {f}", r.name));
+        }
+    }
     if model_findings.checked > 0 {
+        for v in &answer_violations {
+            println!("model: the endpoint's answer to {v}");
+        }
+        println!(
+            "model: {} violations in the endpoint's answers",
+            answer_violations.len()
+        );
         for v in &model_findings.violations {
             println!("model: {v}");
         }

@@ -161,6 +161,8 @@ pub struct RecordingFindings {
     /// recordings are not validated (a copy of a recordings folder without the model it
     /// points to still serves).
     pub unchecked: Vec<String>,
+    /// The model of each checked recording, by the recording's file.
+    pub models: std::collections::HashMap<PathBuf, std::sync::Arc<model::Model>>,
 }
 
 /// Validates every exchange of every recording under a `service.yaml` (the nearest above it,
@@ -201,6 +203,7 @@ pub fn validate_recordings(
         };
         let Some(m) = m else { continue };
         out.checked += 1;
+        out.models.insert(r.file.clone(), m.clone());
         for (i, x) in r.exchanges.iter().enumerate() {
             let request = conform::exchange::Request {
                 method: x.request.method.clone(),

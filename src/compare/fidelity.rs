@@ -235,6 +235,9 @@ pub struct ExchangeResult {
     /// Why no usable answer came back (with `Class::Errored`).
     pub error: Option<String>,
     pub duration: Duration,
+    /// The endpoint's answer, when there was one (validated against the service model by
+    /// the caller).
+    pub actual: Option<crate::exchange::Response>,
 }
 
 impl ExchangeResult {

@@ -478,3 +478,34 @@ fn compare_reports_the_recordings_model_violations() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn compare_validates_the_endpoints_answers_too() {
+    use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+    let dir = tempfile::tempdir().unwrap();
+    let recs = notes_recordings(dir.path()).display().to_string();
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-amzn-requestid", "r-1")
+                .set_body_raw(r#"{"id": "n-1", "text": 5}"#, "application/x-amz-json-1.0"),
+        )
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        conform(&["compare", "--recordings", &recs, "--endpoint-url", &uri])
+    })
+    .await
+    .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("model: the endpoint's answer to notes/GetNote/good.yaml: body.text: a string is a JSON string"),
+        "{text}"
+    );
+    assert!(
+        text.contains("model: 2 violations in the endpoint's answers"),
+        "{text}"
+    );
+}
