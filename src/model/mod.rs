@@ -1,7 +1,8 @@
 //! The service model: conform's ground floor. A Smithy JSON AST or a botocore `service-2.json`
 //! (plain or `.gz`) read into one in-memory form ([`Model`]: service metadata, operations,
 //! shapes and traits), a service's regional endpoints from botocore's endpoint data
-//! ([`Endpoints`]), and the validation of responses against the model ([`validate`]).
+//! ([`Endpoints`]), and the validation of responses against the model ([`validate_response`],
+//! [`validate_exchange`]).
 //!
 //! Pure apart from reading the files it is given: nothing here writes, prints or talks to the
 //! network. Only awsJson1_0 and awsJson1_1 models load; any other protocol is refused, naming it.
