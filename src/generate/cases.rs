@@ -92,6 +92,9 @@ struct Site<'m> {
     label: String,
     /// The structure member is required (and so may be left out as a violation).
     required: bool,
+    /// The valid request with the optional structures and lists above this member filled in
+    /// (so a member of an optional filter is tested inside a valid filter).
+    base: Value,
 }
 
 /// The cases of one operation, in a fixed order, without two of the same request.
@@ -108,7 +111,9 @@ pub fn operation_cases(model: &Model, op: &Operation, examples: &ExampleSet) -> 
         let mut sites = Vec::new();
         collect_sites(
             model,
+            &synth,
             input.members(),
+            &ctx.valid_body,
             &ctx.valid_body,
             &mut Vec::new(),
             "",
@@ -140,10 +145,13 @@ pub fn operation_cases(model: &Model, op: &Operation, examples: &ExampleSet) -> 
 
 /// Every member reachable in `value` (and the absent optional members of the structures it
 /// holds, which get a valid value first), down to [`EDGE_DEPTH`].
+#[allow(clippy::too_many_arguments)]
 fn collect_sites<'m>(
     model: &'m Model,
+    synth: &Synth,
     members: &'m [Member],
     value: &Value,
+    base: &Value,
     path: &mut Vec<Step>,
     prefix: &str,
     depth: usize,
@@ -164,18 +172,35 @@ fn collect_sites<'m>(
             member: m,
             label: label.clone(),
             required: m.required,
+            base: base.clone(),
         });
-        if let Some(v) = value.get(&m.name) {
-            collect_inner(model, m, v, path, &label, depth, out);
+        match value.get(&m.name) {
+            Some(v) => collect_inner(model, synth, m, v, base, path, &label, depth, out),
+            None => {
+                // An absent optional structure or list: its members are tested inside a
+                // valid value of it.
+                let aggregate = matches!(
+                    model.target(m).map(|s| &s.kind),
+                    Some(ShapeKind::Structure(_) | ShapeKind::List(_))
+                );
+                if aggregate {
+                    let v = synth.member_value(m, path.len(), Fill::Required);
+                    let filled = set_at(base, path, Some(v.clone()));
+                    collect_inner(model, synth, m, &v, &filled, path, &label, depth, out);
+                }
+            }
         }
         path.pop();
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn collect_inner<'m>(
     model: &'m Model,
+    synth: &Synth,
     member: &'m Member,
     value: &Value,
+    base: &Value,
     path: &mut Vec<Step>,
     label: &str,
     depth: usize,
@@ -183,7 +208,7 @@ fn collect_inner<'m>(
 ) {
     match model.target(member).map(|s| &s.kind) {
         Some(ShapeKind::Structure(ms)) => {
-            collect_sites(model, ms, value, path, label, depth + 1, out)
+            collect_sites(model, synth, ms, value, base, path, label, depth + 1, out)
         }
         Some(ShapeKind::List(item)) => {
             if let Some(first) = value.get(0) {
@@ -194,8 +219,19 @@ fn collect_inner<'m>(
                     member: item,
                     label: item_label.clone(),
                     required: false,
+                    base: base.clone(),
                 });
-                collect_inner(model, item, first, path, &item_label, depth + 1, out);
+                collect_inner(
+                    model,
+                    synth,
+                    item,
+                    first,
+                    base,
+                    path,
+                    &item_label,
+                    depth + 1,
+                    out,
+                );
                 path.pop();
             }
         }
@@ -662,10 +698,10 @@ impl<'a> Ctx<'a> {
         let s = snake(&site.label);
         let cid = site.label.replace("[0]", "[]");
         let traits = model.effective_traits(m);
-        let current = get_at(&self.valid_body, &site.path)
+        let current = get_at(&site.base, &site.path)
             .cloned()
             .unwrap_or_else(|| self.synth.member_value(m, site.path.len(), Fill::Required));
-        let with = |v: Option<Value>| set_at(&self.valid_body, &site.path, v);
+        let with = |v: Option<Value>| set_at(&site.base, &site.path, v);
         if site.required {
             self.push_edge(
                 out,

@@ -450,9 +450,15 @@ impl<'m> Validator<'m> {
             );
             return;
         };
+        // Most members carry no constraint of their own: borrow the target's traits then,
+        // rather than copy enum lists for every value.
+        let merged;
         let traits = match member {
-            Some(m) => shape.traits.overridden_by(&m.traits),
-            None => shape.traits.clone(),
+            Some(m) if m.traits != Traits::default() => {
+                merged = shape.traits.overridden_by(&m.traits);
+                &merged
+            }
+            _ => &shape.traits,
         };
         match &shape.kind {
             ShapeKind::Structure(members) => {
@@ -463,7 +469,7 @@ impl<'m> Validator<'m> {
                 let Some(items) = value.as_array() else {
                     return self.wrong_type(path, shape, value, "a JSON array");
                 };
-                self.length(path, shape, &traits, items.len() as u64, "items", value);
+                self.length(path, shape, traits, items.len() as u64, "items", value);
                 for (i, it) in items.iter().enumerate() {
                     let here = format!("{path}[{i}]");
                     if it.is_null() {
@@ -485,7 +491,7 @@ impl<'m> Validator<'m> {
                 let Some(map) = value.as_object() else {
                     return self.wrong_type(path, shape, value, "a JSON object");
                 };
-                self.length(path, shape, &traits, map.len() as u64, "entries", value);
+                self.length(path, shape, traits, map.len() as u64, "entries", value);
                 for (k, v) in map {
                     let here = member_path(path, k);
                     self.value(
@@ -514,9 +520,9 @@ impl<'m> Validator<'m> {
                 let Some(s) = value.as_str() else {
                     return self.wrong_type(path, shape, value, "a JSON string");
                 };
-                self.string(path, shape, &traits, s);
+                self.string(path, shape, traits, s);
             }
-            ShapeKind::Number(kind) => self.number(path, shape, &traits, *kind, value),
+            ShapeKind::Number(kind) => self.number(path, shape, traits, *kind, value),
             ShapeKind::Boolean => {
                 if !value.is_boolean() {
                     self.wrong_type(path, shape, value, "true or false");
@@ -533,11 +539,11 @@ impl<'m> Validator<'m> {
                         format!("a blob travels as base64 ({e})"),
                     ),
                     Ok(bytes) => {
-                        self.length(path, shape, &traits, bytes.len() as u64, "bytes", value)
+                        self.length(path, shape, traits, bytes.len() as u64, "bytes", value)
                     }
                 },
             },
-            ShapeKind::Timestamp => self.timestamp(path, shape, &traits, value),
+            ShapeKind::Timestamp => self.timestamp(path, shape, traits, value),
             ShapeKind::Document => {}
             ShapeKind::Unit => self.unit(value, path, &shape.id),
         }
