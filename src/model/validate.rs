@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use base64::Engine as _;
 use regex::Regex;
@@ -236,8 +236,6 @@ pub fn validate_value(model: &Model, shape_id: &str, value: &Value, path: &str) 
 struct Validator<'m> {
     model: &'m Model,
     findings: Vec<Finding>,
-    /// Compiled patterns (`None`: the pattern does not compile with `regex`).
-    patterns: HashMap<String, Option<Regex>>,
 }
 
 impl<'m> Validator<'m> {
@@ -245,7 +243,6 @@ impl<'m> Validator<'m> {
         Validator {
             model,
             findings: Vec::new(),
-            patterns: HashMap::new(),
         }
     }
 
@@ -712,11 +709,7 @@ impl<'m> Validator<'m> {
             );
         }
         if let Some(p) = &traits.pattern {
-            let re = self
-                .patterns
-                .entry(p.clone())
-                .or_insert_with(|| Regex::new(p).ok())
-                .clone();
+            let re = compiled(p);
             match re {
                 Some(re) if !re.is_match(s) => self.violation(
                     path,
@@ -833,6 +826,20 @@ impl<'m> Validator<'m> {
             );
         }
     }
+}
+
+/// The compiled form of a pattern (`None`: it does not compile with `regex`), compiled once per
+/// process: a suite validates the same few patterns in every response.
+fn compiled(pattern: &str) -> Option<Regex> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    cache
+        .entry(pattern.to_owned())
+        .or_insert_with(|| Regex::new(pattern).ok())
+        .clone()
 }
 
 /// A number shown without a needless `.0`.
