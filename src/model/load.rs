@@ -361,13 +361,19 @@ mod tests {
             assert!(e.contains(&format!("protocol `{name}`")), "{e}");
             assert!(e.contains("/shapes/ex#Svc/traits"), "{e}");
         }
-        let boto = json!({"metadata": {"protocol": "rest-json", "endpointPrefix": "x"},
-                          "operations": {}, "shapes": {}});
-        let e = err(&serde_json::to_vec(&boto).unwrap());
-        assert!(
-            e.contains("restJson1") && e.contains("/metadata/protocol"),
-            "{e}"
-        );
+        for (boto_name, name) in [
+            ("rest-json", "restJson1"),
+            ("query", "awsQuery"),
+            ("ec2", "ec2Query"),
+            ("rest-xml", "restXml"),
+            ("smithy-rpc-v2-cbor", "rpcv2Cbor"),
+        ] {
+            let boto = json!({"metadata": {"protocol": boto_name, "endpointPrefix": "x"},
+                              "operations": {}, "shapes": {}});
+            let e = err(&serde_json::to_vec(&boto).unwrap());
+            assert!(e.contains(&format!("protocol `{name}`")), "{e}");
+            assert!(e.contains("/metadata/protocol"), "{e}");
+        }
         let m = parse_model(
             Path::new("m.json"),
             &smithy("aws.protocols#awsJson1_0", json!({})),
