@@ -17,3 +17,4 @@ python3 tests/sdks/boto3_check.py "$url"
 python3 tests/sdks/boto3_all_check.py "$url"
 (cd tests/sdks && npm install --silent --no-audit --no-fund >/dev/null)
 node tests/sdks/js_check.mjs "$url"
+node tests/sdks/js_all_check.mjs "$url"
