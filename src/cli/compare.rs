@@ -107,27 +107,16 @@ pub async fn compare(args: CompareArgs) -> Result<ExitCode> {
     let options = CompareOptions {
         timeout: Duration::from_secs_f64(args.timeout),
     };
-    let results =
+    let mut results =
         fidelity::compare_recordings(&args.recordings, &recordings, &client, &options, |result| {
             print!("{}", render_result(result, &style))
         })
         .await;
 
-    let recordings_dir = args.recordings.display().to_string();
-    let report = CompareReport {
-        results: &results,
-        endpoint: client.base(),
-        recordings: &recordings_dir,
-        min_fidelity: args.min_fidelity,
-    };
-    write_reports(&args, &report)?;
-    let score = report.score();
-    for u in &model_findings.unchecked {
-        eprintln!("warning: {u}");
-    }
-    // The endpoint's answers against the same model: what it says that the model forbids.
+    // The endpoint's answers against the same model: what it says that the model forbids
+    // (also in the JSON report, per exchange).
     let mut answer_violations = Vec::new();
-    for r in &results {
+    for r in &mut results {
         let (Some(actual), Some(m)) = (&r.actual, model_findings.models.get(&r.file)) else {
             continue;
         };
@@ -140,9 +129,23 @@ pub async fn compare(args: CompareArgs) -> Result<ExitCode> {
         };
         let request = conform::compare::request_of(&exchange.request);
         let v = conform::model::validate_exchange(m, &request, actual);
-        for f in v.violations() {
+        r.model_violations = v.violations().map(ToString::to_string).collect();
+        for f in &r.model_violations {
             answer_violations.push(format!("{}: {f}", r.name));
         }
+    }
+
+    let recordings_dir = args.recordings.display().to_string();
+    let report = CompareReport {
+        results: &results,
+        endpoint: client.base(),
+        recordings: &recordings_dir,
+        min_fidelity: args.min_fidelity,
+    };
+    write_reports(&args, &report)?;
+    let score = report.score();
+    for u in &model_findings.unchecked {
+        eprintln!("warning: {u}");
     }
     if model_findings.checked > 0 {
         for v in &answer_violations {

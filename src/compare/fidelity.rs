@@ -238,6 +238,9 @@ pub struct ExchangeResult {
     /// The endpoint's answer, when there was one (validated against the service model by
     /// the caller).
     pub actual: Option<crate::exchange::Response>,
+    /// Where the answer breaks the recordings' service model (filled by the caller, which
+    /// knows the model), one finding each.
+    pub model_violations: Vec<String>,
 }
 
 impl ExchangeResult {

@@ -116,6 +116,7 @@ pub async fn compare_recordings(
                 error,
                 duration: started.elapsed(),
                 actual: actual_response,
+                model_violations: Vec::new(),
             };
             on_result(&result);
             results.push(result);

@@ -494,8 +494,18 @@ async fn compare_validates_the_endpoints_answers_too() {
         .mount(&server)
         .await;
     let uri = server.uri();
+    let json = dir.path().join("report.json");
+    let json_arg = json.display().to_string();
     let out = tokio::task::spawn_blocking(move || {
-        conform(&["compare", "--recordings", &recs, "--endpoint-url", &uri])
+        conform(&[
+            "compare",
+            "--recordings",
+            &recs,
+            "--endpoint-url",
+            &uri,
+            "--json",
+            &json_arg,
+        ])
     })
     .await
     .unwrap();
@@ -508,4 +518,14 @@ async fn compare_validates_the_endpoints_answers_too() {
         text.contains("model: 2 violations in the endpoint's answers"),
         "{text}"
     );
+    // The JSON report carries them per exchange.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let exchanges = report["exchanges"].as_array().unwrap();
+    assert_eq!(exchanges.len(), 2);
+    for e in exchanges {
+        let v = e["model_violations"].as_array().unwrap();
+        assert_eq!(v.len(), 1, "{e}");
+        assert!(v[0].as_str().unwrap().starts_with("body.text: "), "{e}");
+    }
 }
