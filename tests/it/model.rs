@@ -529,3 +529,69 @@ async fn compare_validates_the_endpoints_answers_too() {
         assert!(v[0].as_str().unwrap().starts_with("body.text: "), "{e}");
     }
 }
+
+/// `--aws` and `--sign` take the service's endpoints and signing name from the suite's model:
+/// an unknown region is named with the regions the data lists, and a suite without a model
+/// cannot be signed. (Each error comes before any credential is looked for or request sent.)
+#[test]
+fn aws_targets_come_from_the_model_data() {
+    let out = conform(&["run", "--aws", "--region", "us-west-3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "Amazon Inspector has no endpoint in region `us-west-3`, did you mean `us-west-2`?"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("us-gov-west-1"), "{err}");
+    let out = conform(&["run", "--aws", "--region", "eu-west-1", "--fips"]);
+    assert!(
+        stderr(&out).contains("has no FIPS endpoint in region `eu-west-1`"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The notes suite: its own (made-up) regions.
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases/notes/Ping");
+    std::fs::create_dir_all(&cases).unwrap();
+    let model = fixture("models/notes/notes.json").display().to_string();
+    std::fs::write(
+        dir.path().join("cases/notes/suite.yaml"),
+        format!("model: {model:?}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        cases.join("ping.yaml"),
+        "name: ping\nsource: test\nprovenance: modeled\nexpect:\n  status: 200\n",
+    )
+    .unwrap();
+    let out = conform_in(
+        dir.path(),
+        &["run", "cases", "--aws", "--region", "us-west-2"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Example Notes has no endpoint in region `us-west-2`"),
+        "{err}"
+    );
+    assert!(err.contains("regions with one: north-1, south-1"), "{err}");
+
+    let out = conform(&[
+        "run",
+        "tests/fixtures/stub",
+        "--sign",
+        "--region",
+        "us-west-2",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no suite.yaml above the selected cases names a `model:`"),
+        "{}",
+        stderr(&out)
+    );
+}
