@@ -10,7 +10,8 @@ pub enum GenerateError {
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
     /// `--examples FILE` could not be read or is not botocore's examples-1.json format.
-    #[error("cannot use the examples file {}: {message}", file.display())]
+    /// The message names the file (and line:column for JSON errors).
+    #[error("{message}")]
     Examples { file: PathBuf, message: String },
     /// Reading or writing the output folders failed.
     #[error("cannot {what} {}: {source}", path.display())]

@@ -51,10 +51,20 @@ impl ExampleSet {
             file: file.to_path_buf(),
             message,
         };
-        let text = std::fs::read_to_string(file).map_err(|e| err(e.to_string()))?;
-        let parsed: ExamplesFile = serde_json::from_str(&text).map_err(|e| {
+        let text = std::fs::read_to_string(file).map_err(|e| {
             err(format!(
-                "{}:{}:{}: not botocore's examples-1.json format: {e}",
+                "{}: cannot read the examples file: {e}",
+                file.display()
+            ))
+        })?;
+        let parsed: ExamplesFile = serde_json::from_str(&text).map_err(|e| {
+            let message = e.to_string();
+            // serde_json ends with " at line L column C": the location goes in front instead.
+            let message = message
+                .rfind(" at line ")
+                .map_or(message.as_str(), |at| &message[..at]);
+            err(format!(
+                "{}:{}:{}: not botocore's examples-1.json format: {message}",
                 file.display(),
                 e.line(),
                 e.column()

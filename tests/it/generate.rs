@@ -369,3 +369,21 @@ fn recursive_shapes_end() {
         "{rec}"
     );
 }
+
+#[test]
+fn a_broken_examples_file_is_refused_with_where_and_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = dir.path().join("examples-1.json");
+    fs::write(&examples, "{\n  \"examples\": [1,\n").unwrap();
+    let examples = examples.display().to_string();
+    let out = generate(dir.path(), &["--examples", &examples]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "error: {examples}:2:14: not botocore's examples-1.json format: invalid type: sequence, expected a map\n"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("cases").exists() && !dir.path().join("recs").exists());
+}
