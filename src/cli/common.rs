@@ -1,10 +1,11 @@
-//! What several commands share: loading the suite (printing every case-file error), reading
-//! `--var`/`--vars`, and starting the embedded replay.
+//! What several commands share: the `--aws`/`--sign` flags, loading the suite (printing every
+//! case-file error), reading `--var`/`--vars`, and starting the embedded replay.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
+use clap::Args;
 
 use conform::case::{Suite, load_suite};
 use conform::recording::load_recordings;
@@ -12,6 +13,26 @@ use conform::replay::{Replay, ReplayServer};
 use conform::vars::Vars;
 
 use super::UsageError;
+
+/// Real AWS and signing endpoints.
+#[derive(Args, Debug, Clone)]
+pub struct AwsArgs {
+    /// Run against real AWS (inspector.<region>.amazonaws.com), requests signed with SigV4
+    #[arg(long)]
+    pub aws: bool,
+    /// AWS region (with --aws or --sign)
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Shared-config profile for credentials
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Use the FIPS endpoint (with --aws)
+    #[arg(long)]
+    pub fips: bool,
+    /// Sign requests to --endpoint-url with SigV4 (for emulators that check signatures)
+    #[arg(long)]
+    pub sign: bool,
+}
 
 /// The case paths to load: the ones given, or `cases/`.
 pub fn case_paths(given: &[PathBuf]) -> Vec<PathBuf> {

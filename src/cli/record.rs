@@ -24,7 +24,7 @@ use conform::runner::{Outcome, RunOptions, Selection, Target};
 
 use super::UsageError;
 use super::common;
-use super::run::AwsArgs;
+use super::common::AwsArgs;
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {

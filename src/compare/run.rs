@@ -129,10 +129,9 @@ pub fn request_of(recorded: &RecordedRequest) -> Request {
             headers.append(name, value.clone());
         }
     }
-    let body = match (&recorded.body, &recorded.raw_body) {
-        (Some(value), _) => serde_json::to_vec(value).unwrap_or_default(),
-        (None, Some(raw)) => raw.as_bytes().to_vec(),
-        (None, None) => Vec::new(),
+    let body = match &recorded.body {
+        Some(value) => serde_json::to_vec(value).unwrap_or_default(),
+        None => recorded.raw_bytes().unwrap_or_default(),
     };
     Request {
         method: recorded.method.clone(),

@@ -6,16 +6,52 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use super::check::{Mismatch, Mode, check, expected_view, short};
+use super::check::{Mismatch, Mode, check, check_response, expected_view, short};
 use super::error_type;
 use super::pattern::Pattern;
 use crate::exchange::{BodyPreview, Headers};
 
+/// One accepted status: a code, or a class (`4xx` is 400 to 499).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatusSpec {
+    Code(u16),
+    /// The hundreds digit: `Class(4)` is `4xx`.
+    Class(u8),
+}
+
+impl StatusSpec {
+    pub fn accepts(self, code: u16) -> bool {
+        match self {
+            StatusSpec::Code(c) => c == code,
+            StatusSpec::Class(h) => code / 100 == u16::from(h),
+        }
+    }
+
+    /// `4xx` and the like (case-insensitive `x`); `None` for anything else.
+    pub fn parse_class(text: &str) -> Option<StatusSpec> {
+        let b = text.trim().as_bytes();
+        (b.len() == 3
+            && (b'1'..=b'5').contains(&b[0])
+            && b[1].eq_ignore_ascii_case(&b'x')
+            && b[2].eq_ignore_ascii_case(&b'x'))
+        .then(|| StatusSpec::Class(b[0] - b'0'))
+    }
+}
+
+impl std::fmt::Display for StatusSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatusSpec::Code(c) => write!(f, "{c}"),
+            StatusSpec::Class(h) => write!(f, "{h}xx"),
+        }
+    }
+}
+
 /// What the first line must say.
 #[derive(Clone, Debug)]
 pub enum StartExpect {
-    /// A response: one of these status codes.
-    Status(Vec<u16>),
+    /// A response: one of these status codes or classes.
+    Status(Vec<StatusSpec>),
     /// A request: this method (compared case-insensitively) and path.
     Request {
         method: String,
@@ -69,6 +105,10 @@ pub struct Observed<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Verdict {
     pub mismatches: Vec<Mismatch>,
+    /// Harmless differences of a response, which every client reads alike: a parameter on
+    /// the Content-Type, members an exact body does not name. Never decide `passed()`; always
+    /// empty for a request (an extra member in a request is a different request).
+    pub notes: Vec<Mismatch>,
     pub expected: String,
     pub actual: String,
 }
@@ -96,19 +136,21 @@ pub fn evaluate(expect: &MessageExpect, observed: &Observed<'_>) -> Verdict {
 
 fn evaluate_with(expect: &MessageExpect, observed: &Observed<'_>, render: bool) -> Verdict {
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     let mut exp = String::new();
     let mut act = String::new();
+    let is_response = matches!(observed.start, Start::Status(_));
 
     // Start line.
     match (&expect.start, observed.start) {
         (StartExpect::Status(codes), Start::Status(code)) => {
             let want = codes
                 .iter()
-                .map(u16::to_string)
+                .map(StatusSpec::to_string)
                 .collect::<Vec<_>>()
                 .join(" | ");
             let _ = writeln!(exp, "status: {want}");
-            if codes.is_empty() || codes.contains(&code) {
+            if codes.is_empty() || codes.iter().any(|c| c.accepts(code)) {
                 let _ = writeln!(act, "status: {want}");
             } else {
                 let _ = writeln!(act, "status: {code}");
@@ -145,7 +187,25 @@ fn evaluate_with(expect: &MessageExpect, observed: &Observed<'_>, render: bool) 
             .get(name)
             .map(|v| Value::String(v.to_owned()));
         let path = format!("header {name}");
-        let view = check(pattern, actual.as_ref(), Mode::Exact, &path, &mut out);
+        let view = match (pattern, actual.as_ref()) {
+            // A response's media type is what clients read: `; charset=utf-8` or another
+            // case changes nothing for them (they parse the body as JSON either way).
+            (Pattern::String(want), Some(Value::String(got)))
+                if is_response
+                    && name == "content-type"
+                    && want != got
+                    && same_media_type(want, got) =>
+            {
+                notes.push(Mismatch {
+                    path: path.clone(),
+                    message: format!(
+                        "{got:?} has the expected media type {want:?} (parameters and case ignored)"
+                    ),
+                });
+                Some(Value::String(want.clone()))
+            }
+            _ => check(pattern, actual.as_ref(), Mode::Exact, &path, &mut out),
+        };
         if !render {
             continue;
         }
@@ -264,7 +324,11 @@ fn evaluate_with(expect: &MessageExpect, observed: &Observed<'_>, render: bool) 
             }
             match &parsed {
                 Some(value) => {
-                    let view = check(pattern, Some(value), *mode, "body", &mut out);
+                    let view = if is_response {
+                        check_response(pattern, Some(value), *mode, "body", &mut out, &mut notes)
+                    } else {
+                        check(pattern, Some(value), *mode, "body", &mut out)
+                    };
                     if render {
                         let view = view.unwrap_or(Value::Null);
                         let _ = writeln!(act, "body: {}", indent(&pretty(&view)));
@@ -291,9 +355,23 @@ fn evaluate_with(expect: &MessageExpect, observed: &Observed<'_>, render: bool) 
 
     Verdict {
         mismatches: out,
+        notes,
         expected: exp,
         actual: act,
     }
+}
+
+/// Same `type/subtype`, compared case-insensitively, parameters (`; charset=...`) ignored.
+fn same_media_type(a: &str, b: &str) -> bool {
+    let media = |s: &str| {
+        s.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let (a, b) = (media(a), media(b));
+    !a.is_empty() && a == b
 }
 
 /// Header values and other single values: strings without quotes.
@@ -387,7 +465,7 @@ mod tests {
 
     fn response_expect() -> MessageExpect {
         MessageExpect {
-            start: StartExpect::Status(vec![400]),
+            start: StartExpect::Status(vec![StatusSpec::Code(400)]),
             headers: vec![(
                 "x-amzn-requestid".into(),
                 Pattern::parse(&json!({"matches": "uuid"})).unwrap(),

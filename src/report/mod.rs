@@ -5,10 +5,10 @@ mod json;
 mod junit;
 
 pub use json::render as json;
-pub use junit::{escape as xml_escape, render as junit};
+pub use junit::render as junit;
 
 use crate::case::Case;
-use crate::runner::CaseResult;
+use crate::runner::{CaseResult, Strictness};
 
 /// What a report is about: the cases, their results (in run order) and the target.
 pub struct RunReport<'a> {
@@ -18,4 +18,6 @@ pub struct RunReport<'a> {
     pub target_kind: String,
     /// The endpoint URL (never carries credentials).
     pub endpoint: String,
+    /// Which differences fail the run (`--strict-inferred`, `--strict`).
+    pub strict: Strictness,
 }
