@@ -163,6 +163,12 @@ pub async fn remote_target(
         _ => (None, None),
     };
     let client = Client::new(&url, signer, options).map_err(|e| UsageError(e.to_string()))?;
+    // Real AWS is sent nothing conform does not need: the run id is for replay servers.
+    let client = if aws.aws {
+        client.without_run_id()
+    } else {
+        client
+    };
     Ok(Some(RemoteTarget {
         target: Target { kind, client },
         aws: aws.aws,

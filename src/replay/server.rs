@@ -9,6 +9,10 @@
 //! clients time out, a broken connection ends only that request, nothing is kept per request,
 //! and the server runs on its own multi-threaded runtime on its own thread, so it keeps serving
 //! while its owner blocks (tests that run the binary against it, for example).
+//!
+//! Requests under `/__conform/` go to the admin path (`admin.rs`), never to the recordings. A
+//! request whose `x-conform-run-id` is not a valid run id is refused with a 400 before any
+//! matching, so that what the server keeps per run is always short, printable text.
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
@@ -21,7 +25,10 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
+use super::admin::{admin, is_admin_path};
 use super::index::{Answer, MAX_REQUEST_BODY, Miss, Replay, request_from_parts};
+use super::state::{MAX_RUN_ID_LEN, valid_run_id};
+use crate::exchange::RUN_ID_HEADER;
 
 /// What the server tells its owner about (the binary prints these; the library never does).
 pub type MissSink = Arc<dyn Fn(&Miss) + Send + Sync>;
@@ -204,6 +211,36 @@ async fn handle(
                 );
             }
         };
+    if is_admin_path(parts.uri.path()) {
+        let answer = admin(
+            &shared.replay,
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query(),
+        );
+        return json_response(
+            answer.status,
+            answer.error_type,
+            serde_json::to_vec(&answer.body).unwrap_or_default(),
+        );
+    }
+    let run_ids = parts.headers.get_all(RUN_ID_HEADER);
+    let mut run_ids = run_ids.iter();
+    let refused = match (run_ids.next(), run_ids.next()) {
+        (Some(_), Some(_)) => Some("only one"),
+        (Some(id), None) if !id.to_str().is_ok_and(valid_run_id) => Some("a valid"),
+        _ => None,
+    };
+    if let Some(what) = refused {
+        return aws_error(
+            400,
+            "InvalidRunIdException",
+            &format!(
+                "conform replay: a request carries {what} {RUN_ID_HEADER} header: 1 to \
+                 {MAX_RUN_ID_LEN} letters, digits, `-`, `_`, `.` or `:`"
+            ),
+        );
+    }
     let path = parts
         .uri
         .path_and_query()
@@ -256,9 +293,20 @@ fn too_large() -> hyper::Response<Full<Bytes>> {
 /// An awsJson1_1-style error that no client mistakes for a recorded answer.
 fn aws_error(status: u16, error_type: &str, message: &str) -> hyper::Response<Full<Bytes>> {
     let body = serde_json::json!({ "__type": error_type, "message": message });
-    let mut response = hyper::Response::new(Full::new(Bytes::from(
+    json_response(
+        status,
+        Some(error_type),
         serde_json::to_vec(&body).unwrap_or_default(),
-    )));
+    )
+}
+
+/// A JSON answer of the server's own; with `error_type`, shaped as an awsJson1_1 error.
+fn json_response(
+    status: u16,
+    error_type: Option<&str>,
+    body: Vec<u8>,
+) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
     let headers = response.headers_mut();
@@ -266,7 +314,7 @@ fn aws_error(status: u16, error_type: &str, message: &str) -> hyper::Response<Fu
         "content-type",
         hyper::header::HeaderValue::from_static("application/x-amz-json-1.1"),
     );
-    if let Ok(v) = hyper::header::HeaderValue::from_str(error_type) {
+    if let Some(v) = error_type.and_then(|t| hyper::header::HeaderValue::from_str(t).ok()) {
         headers.insert("x-amzn-errortype", v);
     }
     headers.insert(
