@@ -15,5 +15,7 @@ pub use endpoints::{
 };
 pub use error::AwsError;
 pub use signer::{
-    EXPIRED_SIGNATURE_AGE, SecretScrubber, SigV4Signer, UNKNOWN_ACCESS_KEY_ID, load_signer,
+    EXPIRED_ACCESS_KEY_ID_VAR, EXPIRED_SECRET_ACCESS_KEY_VAR, EXPIRED_SESSION_TOKEN_VAR,
+    EXPIRED_SIGNATURE_AGE, SecretScrubber, SigV4Signer, UNKNOWN_ACCESS_KEY_ID, WRONG_SIGNING_NAME,
+    expired_credentials_from, load_signer, wrong_region_for,
 };

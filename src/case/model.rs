@@ -79,6 +79,15 @@ pub enum SignatureMode {
     Expired,
     /// Sign with an access key no account has.
     UnknownKey,
+    /// Sign with a credential scope naming another region than the endpoint's (see
+    /// `aws::wrong_region_for`).
+    WrongRegion,
+    /// Sign with a credential scope naming another signing name than `inspector`
+    /// (`aws::WRONG_SIGNING_NAME`).
+    WrongService,
+    /// Sign with stale temporary credentials the user supplies (`CONFORM_EXPIRED_*`), whose
+    /// session token has expired; conform cannot make such a token itself.
+    ExpiredToken,
 }
 
 /// All the cases selected from the files given.
