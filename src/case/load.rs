@@ -1170,4 +1170,147 @@ mod tests {
         assert!(parse_capture("agents").is_err());
         assert!(parse_capture("$.a[x]").is_err());
     }
+
+    /// Loads one case file (with a suite.yaml giving the target prefix) and returns the case
+    /// or the rendered errors.
+    fn load_one(yaml: &str) -> Result<Case, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let op = dir.path().join("StartAssessmentRun");
+        fs::create_dir(&op).unwrap();
+        fs::write(
+            dir.path().join(SUITE_FILE),
+            "target_prefix: InspectorService\n",
+        )
+        .unwrap();
+        let file = op.join("c.yaml");
+        fs::write(&file, yaml).unwrap();
+        load_suite(&[file], &Vars::new())
+            .map(|mut s| s.cases.remove(0))
+            .map_err(|e| e.to_string())
+    }
+
+    const HEAD: &str = "name: c\nsource: model\nprovenance: modeled\n";
+
+    #[test]
+    fn a_guess_loads_at_the_top_and_per_step() {
+        let case = load_one(&format!(
+            "{HEAD}expect:\n  status: 4xx\nguess:\n  why: no source names it\n  source: notes\n  any_of:\n    - {{ error: {{ type: ValidationException }} }}\n    - {{ status: 400 }}\n"
+        ))
+        .unwrap();
+        let guess = case.steps[0].guess.as_ref().unwrap();
+        assert_eq!(guess.why, "no source names it");
+        assert_eq!(guess.source.as_deref(), Some("notes"));
+        assert_eq!(guess.expect.len(), 2);
+        assert!(matches!(
+            &case.steps[0].expect[0].expect.start,
+            StartExpect::Status(s) if s == &[StatusSpec::Class(4)]
+        ));
+
+        let case = load_one(&format!(
+            "{HEAD}steps:\n  - expect: {{ status: 200 }}\n  - expect: {{ status: 200 }}\n    guess: {{ why: w, body_includes: {{ a: 1 }} }}\n"
+        ))
+        .unwrap();
+        assert!(case.steps[0].guess.is_none());
+        assert!(case.steps[1].guess.is_some());
+    }
+
+    #[test]
+    fn a_guess_without_why_is_located() {
+        let err = load_one(&format!(
+            "{HEAD}expect:\n  status: 4xx\nguess:\n  status: 400\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("a `guess` must say `why:`"), "{err}");
+        assert!(err.contains("c.yaml:6:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_in_a_guess_get_a_did_you_mean() {
+        let err = load_one(&format!(
+            "{HEAD}expect:\n  status: 4xx\nguess:\n  why: w\n  stauts: 400\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("unknown field `stauts`"), "{err}");
+        assert!(err.contains("did you mean `status`?"), "{err}");
+        assert!(err.contains("c.yaml:8:"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_guess_or_one_beside_steps_is_an_error() {
+        let err = load_one(&format!(
+            "{HEAD}expect: {{ status: 200 }}\nguess: {{ why: w }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("a `guess` needs an expectation"), "{err}");
+        let err = load_one(&format!(
+            "{HEAD}guess: {{ why: w, status: 400 }}\nsteps:\n  - expect: {{ status: 200 }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("cannot be combined with top-level"), "{err}");
+    }
+
+    #[test]
+    fn status_classes_and_their_errors() {
+        let case = load_one(&format!(
+            "{HEAD}expect:\n  status:\n    - {{ code: 5xx, source: model }}\n    - 400\n"
+        ))
+        .unwrap();
+        let alt = &case.steps[0].expect[0];
+        assert_eq!(
+            alt.status_sources,
+            [(StatusSpec::Class(5), "model".to_owned())]
+        );
+        assert!(matches!(
+            &alt.expect.start,
+            StartExpect::Status(s) if s == &[StatusSpec::Class(5), StatusSpec::Code(400)]
+        ));
+
+        let err = load_one(&format!("{HEAD}expect:\n  status: 4yy\n")).unwrap_err();
+        assert!(err.contains("found \"4yy\" (did you mean 4xx?)"), "{err}");
+        assert!(err.contains("c.yaml:5:11"), "{err}");
+        let err = load_one(&format!("{HEAD}expect:\n  status: [200, 9xx]\n")).unwrap_err();
+        assert!(
+            err.contains("status class (4xx, 5xx), found \"9xx\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn raw_bodies_as_base64_and_as_a_fill() {
+        let case = load_one(&format!(
+            "{HEAD}request:\n  raw_body_base64: eyJh\n    Ijoi/yJ9\nexpect: {{ status: 200 }}\n"
+        ))
+        .unwrap();
+        let sent = case.steps[0].request.render(&Vars::new()).unwrap();
+        assert_eq!(sent.body, b"{\"a\":\"\xFF\"}");
+
+        let case = load_one(&format!(
+            "{HEAD}request:\n  raw_body_fill: {{ byte: \"a\", length: 5 }}\nexpect: {{ status: 413 }}\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            case.steps[0].request.render(&Vars::new()).unwrap().body,
+            b"aaaaa"
+        );
+
+        let err = load_one(&format!(
+            "{HEAD}request:\n  raw_body_base64: '***'\nexpect: {{ status: 200 }}\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("`raw_body_base64` is not valid base64"),
+            "{err}"
+        );
+        let err = load_one(&format!(
+            "{HEAD}request:\n  raw_body_fill: {{ byte: \"ab\", length: 5 }}\nexpect: {{ status: 200 }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("`byte` must be one ASCII character"), "{err}");
+        let err = load_one(&format!(
+            "{HEAD}request:\n  body: {{}}\n  raw_body_fill: {{ byte: 97, length: 5 }}\nexpect: {{ status: 200 }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("not `body` and `raw_body_fill`"), "{err}");
+        assert!(err.contains("c.yaml:6:"), "{err}");
+    }
 }

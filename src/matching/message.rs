@@ -543,3 +543,152 @@ mod tests {
         assert!(v.actual.contains("body (not JSON): <html>oops</html>"));
     }
 }
+
+#[cfg(test)]
+mod harmless_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ok_expect() -> MessageExpect {
+        MessageExpect {
+            start: StartExpect::Status(vec![StatusSpec::Code(200)]),
+            headers: vec![(
+                "content-type".into(),
+                Pattern::String("application/x-amz-json-1.1".into()),
+            )],
+            absent_headers: vec![],
+            body: Some(BodyExpect::Json {
+                pattern: Pattern::parse(&json!({"assessmentRunArn": {"matches": "arn"}})).unwrap(),
+                mode: Mode::Exact,
+            }),
+            error: None,
+        }
+    }
+
+    const BODY: &[u8] = br#"{ "conformExtra": {"nested": true},
+        "assessmentRunArn": "arn:aws:inspector:us-west-2:123456789012:target/0-a/template/0-b/run/0-c" }"#;
+
+    #[test]
+    fn a_charset_and_an_unknown_member_are_notes_of_a_response() {
+        let headers: Headers = [("content-type", "Application/X-Amz-Json-1.1; charset=utf-8")]
+            .into_iter()
+            .collect();
+        let v = evaluate(
+            &ok_expect(),
+            &Observed {
+                start: Start::Status(200),
+                headers: &headers,
+                body: BODY,
+            },
+        );
+        assert!(v.passed(), "{:?}", v.mismatches);
+        let paths: Vec<_> = v.notes.iter().map(|n| n.path.as_str()).collect();
+        assert_eq!(paths, ["header content-type", "body.conformExtra"]);
+        assert!(
+            v.notes[0].message.contains("charset=utf-8"),
+            "{:?}",
+            v.notes
+        );
+    }
+
+    #[test]
+    fn the_same_differences_in_a_request_are_mismatches() {
+        let mut e = ok_expect();
+        e.start = StartExpect::Request {
+            method: "POST".into(),
+            path: "/".into(),
+        };
+        let headers: Headers = [("content-type", "application/x-amz-json-1.1; charset=utf-8")]
+            .into_iter()
+            .collect();
+        let v = evaluate(
+            &e,
+            &Observed {
+                start: Start::Request {
+                    method: "POST",
+                    path: "/",
+                },
+                headers: &headers,
+                body: BODY,
+            },
+        );
+        assert!(v.notes.is_empty());
+        let paths: Vec<_> = v.mismatches.iter().map(|m| m.path.as_str()).collect();
+        assert_eq!(paths, ["header content-type", "body.conformExtra"]);
+    }
+
+    #[test]
+    fn another_media_type_is_still_a_mismatch() {
+        let headers: Headers = [("content-type", "application/json; charset=utf-8")]
+            .into_iter()
+            .collect();
+        let v = evaluate(
+            &ok_expect(),
+            &Observed {
+                start: Start::Status(200),
+                headers: &headers,
+                body: BODY,
+            },
+        );
+        let paths: Vec<_> = v.mismatches.iter().map(|m| m.path.as_str()).collect();
+        assert_eq!(paths, ["header content-type"]);
+        // The extra member stays a note, and out of the diff.
+        assert_eq!(v.notes.len(), 1);
+        assert!(!v.diff().contains("conformExtra"), "{}", v.diff());
+    }
+
+    #[test]
+    fn unknown_members_inside_matchers_are_harmless_too() {
+        let mut e = ok_expect();
+        e.headers.clear();
+        e.body = Some(BodyExpect::Json {
+            pattern: Pattern::parse(&json!({"items": {"each": {"id": {"type": "string"}}}}))
+                .unwrap(),
+            mode: Mode::Exact,
+        });
+        let none = Headers::new();
+        let obs = |start| Observed {
+            start,
+            headers: &none,
+            body: br#"{"items":[{"id":"a","extra":1}]}"#,
+        };
+        assert!(evaluate(&e, &obs(Start::Status(200))).passed());
+        let request = Start::Request {
+            method: "POST",
+            path: "/",
+        };
+        e.start = StartExpect::Any;
+        assert!(!evaluate(&e, &obs(request)).passed());
+    }
+
+    #[test]
+    fn status_classes_accept_their_hundred_only() {
+        let class = StatusSpec::parse_class("4xx").unwrap();
+        assert_eq!(class, StatusSpec::Class(4));
+        assert_eq!(StatusSpec::parse_class("5XX"), Some(StatusSpec::Class(5)));
+        assert_eq!(StatusSpec::parse_class("4yy"), None);
+        assert_eq!(StatusSpec::parse_class("6xx"), None);
+        assert!(class.accepts(400) && class.accepts(499));
+        assert!(!class.accepts(500) && !class.accepts(399));
+        let e = MessageExpect {
+            start: StartExpect::Status(vec![class, StatusSpec::Code(503)]),
+            headers: vec![],
+            absent_headers: vec![],
+            body: None,
+            error: None,
+        };
+        let at = |code| {
+            evaluate(
+                &e,
+                &Observed {
+                    start: Start::Status(code),
+                    headers: &Headers::new(),
+                    body: b"",
+                },
+            )
+        };
+        assert!(at(413).passed() && at(503).passed());
+        let v = at(500);
+        assert_eq!(v.mismatches[0].message, "expected 4xx | 503, found 500");
+    }
+}
