@@ -9,6 +9,7 @@ mod faults;
 mod props;
 mod recipe;
 mod record;
+mod replay_state;
 mod sdk;
 mod suite_snapshots;
 mod support;
