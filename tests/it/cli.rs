@@ -112,6 +112,8 @@ async fn a_right_stub_passes_and_a_wrong_one_fails_with_a_diff() {
 async fn captures_flow_between_steps() {
     let server = right_stub().await;
     // The stub answers the second start with the same ARN: the `not` alternative must fail.
+    // The fixture is `inferred`, so that is a difference from a guess: --strict-inferred
+    // makes it the failure this test looks for.
     let out = conform(&[
         "run",
         fixture("stub").to_str().unwrap(),
@@ -119,6 +121,7 @@ async fn captures_flow_between_steps() {
         &server.uri(),
         "--filter",
         "two steps",
+        "--strict-inferred",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let text = stdout(&out);
