@@ -137,10 +137,10 @@ impl Client {
             // Whatever a case or recording carried, it is not sent where no run id belongs.
             None => request.headers.remove(RUN_ID_HEADER),
         }
-        if let Some(signer) = &self.signer {
-            if let Err(e) = signer.sign(&mut request, &url, mode) {
-                return (request, Err(e.into()));
-            }
+        if let Some(signer) = &self.signer
+            && let Err(e) = signer.sign(&mut request, &url, mode)
+        {
+            return (request, Err(e.into()));
         }
         let result = tokio::time::timeout(timeout, self.send_now(&request, &url))
             .await

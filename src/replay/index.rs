@@ -312,10 +312,10 @@ impl Replay {
                 .collect(),
         };
         self.missed.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut kept) = self.misses.lock() {
-            if kept.len() < KEPT_MISSES {
-                kept.push(miss.request_line.clone());
-            }
+        if let Ok(mut kept) = self.misses.lock()
+            && kept.len() < KEPT_MISSES
+        {
+            kept.push(miss.request_line.clone());
         }
         Answer::Miss(miss)
     }
