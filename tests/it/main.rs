@@ -14,3 +14,4 @@ mod sdk;
 mod suite_snapshots;
 mod support;
 mod support_sigv4;
+mod verdicts;
