@@ -65,8 +65,16 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         "conform serve: {} requests answered, {} missed",
         stats.served, stats.missed
     );
-    for p in &stats.part_way {
+    // Up to a thousand runs can be part-way: list enough to act on, count the rest.
+    const SHOWN_PART_WAY: usize = 100;
+    for p in stats.part_way.iter().take(SHOWN_PART_WAY) {
         eprintln!("part-way: {}", p.describe());
+    }
+    if stats.part_way.len() > SHOWN_PART_WAY {
+        eprintln!(
+            "part-way: ... and {} more",
+            stats.part_way.len() - SHOWN_PART_WAY
+        );
     }
     if stats.states.evicted > 0 {
         eprintln!(

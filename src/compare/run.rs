@@ -4,7 +4,9 @@
 //!
 //! Exchanges are sent one at a time, recordings in path order and exchanges in file order:
 //! a recording may be a sequence (the same request answered differently the second time),
-//! which only means something when its requests arrive in order.
+//! which only means something when its requests arrive in order. The client sends its run id
+//! with each of them, so a `conform serve` compared against answers this comparison's sequences
+//! from their start, whatever other runs left behind.
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -334,3 +334,29 @@ async fn strict_fails_on_a_sequence_left_part_way() {
         }
     }
 }
+
+/// A flood of run ids keeps at most 1,024 run states: the oldest are evicted (and counted at
+/// shutdown), and the shutdown report stays short.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_run_ids_is_bounded() {
+    let server = Serve::start(&root().join("recordings"), false);
+    let base = Client::new(&server.url, None, ClientOptions::default()).unwrap();
+    for i in 0..1_100 {
+        let run = base.clone().with_run_id(format!("flood-{i}"));
+        assert_eq!(send(&run, sequence_request()).await.status, 200);
+    }
+    // The newest run kept its position; the oldest was evicted and starts over.
+    let newest = base.clone().with_run_id("flood-1099");
+    assert_eq!(send(&newest, sequence_request()).await.status, 400);
+    let oldest = base.clone().with_run_id("flood-0");
+    assert_eq!(send(&oldest, sequence_request()).await.status, 200);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    // 1,100 runs and flood-0 again: 1,101 states made, 1,024 kept.
+    assert!(
+        stderr.contains("77 run states evicted (over 1024 runs at once), 77 of them part-way"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("part-way: ... and 923 more"), "{stderr}");
+    assert!(stderr.lines().count() < 200, "{stderr}");
+}
