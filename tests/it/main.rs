@@ -14,4 +14,5 @@ mod sdk;
 mod suite_snapshots;
 mod support;
 mod support_sigv4;
+mod truth;
 mod verdicts;
