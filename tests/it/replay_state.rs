@@ -159,6 +159,25 @@ async fn verdicts(url: &str, dir: &Path, name: &str) -> BTreeMap<String, (String
         .collect()
 }
 
+/// `conform compare --endpoint-url URL`: its closing tally line.
+async fn compare_tally(url: &str) -> String {
+    let url = url.to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_conform"))
+            .args(["compare", "--endpoint-url", &url])
+            .current_dir(root())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("conform compare runs")
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let last = text.lines().last().unwrap_or_default().to_owned();
+    assert!(last.ends_with(" errored"), "{text}");
+    last
+}
+
 fn duplicate_case(verdicts: &BTreeMap<String, (String, bool)>) -> (String, bool) {
     let file = root().join("cases/inspector/StartAssessmentRun/state_duplicate_run_name.yaml");
     let text = std::fs::read_to_string(file).unwrap();
@@ -183,6 +202,7 @@ async fn runs_after_a_run_cut_short_get_the_verdicts_of_a_fresh_server() {
     let recordings = root().join("recordings");
     let fresh = Serve::start(&recordings, false);
     let expected = verdicts(&fresh.url, dir.path(), "fresh").await;
+    let expected_tally = compare_tally(&fresh.url).await;
     let (code, _) = fresh.stop();
     assert_eq!(code, Some(0));
 
@@ -196,6 +216,8 @@ async fn runs_after_a_run_cut_short_get_the_verdicts_of_a_fresh_server() {
         let got = verdicts(&used.url, dir.path(), round).await;
         assert_eq!(got, expected, "{round} run against the used server");
     }
+    // `conform compare` is a run of its own too.
+    assert_eq!(compare_tally(&used.url).await, expected_tally);
     // The duplicate-name case is judged the same as on a fresh server (pass, as recorded).
     assert_eq!(duplicate_case(&expected).0, "passed", "{expected:?}");
 
