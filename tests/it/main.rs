@@ -6,6 +6,7 @@ mod cli;
 mod compare;
 mod coverage;
 mod faults;
+mod harmless;
 mod props;
 mod recipe;
 mod record;
