@@ -90,3 +90,22 @@ fn the_readme_table_is_current() {
         }
     }
 }
+
+// Keeps the counts the READMEs state true: the replay answers every case, none is skipped.
+#[test]
+fn the_readmes_state_the_suite_size() {
+    let (_, suite) = load();
+    let n = suite.cases.len();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("ends with `{n} passed, 0 failed, 0 skipped`")),
+        "README.md does not say the suite has {n} cases"
+    );
+    let cases = std::fs::read_to_string(root().join("cases/README.md")).unwrap();
+    assert!(
+        cases.starts_with(&format!(
+            "# The conform suite: Amazon Inspector Classic StartAssessmentRun\n\n{n} cases,"
+        )),
+        "cases/README.md does not say the suite has {n} cases"
+    );
+}
