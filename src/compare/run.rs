@@ -119,7 +119,7 @@ pub async fn compare_recordings(
 }
 
 /// The request a recording describes, as it goes on the wire: the recorded method, path and
-/// headers, and the body (a JSON value sent compact, or the raw text as is).
+/// headers, and the body (a JSON value sent compact, or the raw text or bytes as they are).
 ///
 /// Headers that vary per call or per SDK (signatures, dates, lengths, hosts) are left out: a
 /// recorded `authorization` is redacted and meaningless, and the client sets `content-length`
