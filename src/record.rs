@@ -799,10 +799,10 @@ fn recorded_response(response: &Response, clean: &Cleaner) -> RecordedResponse {
         Ok(text) => {
             let cleaned = clean.text(text);
             // A scrubbed secret changes the body's length; keep the recorded header true.
-            if cleaned.len() != response.body.len() {
-                if let Some(length) = headers.get_mut("content-length") {
-                    *length = cleaned.len().to_string();
-                }
+            if cleaned.len() != response.body.len()
+                && let Some(length) = headers.get_mut("content-length")
+            {
+                *length = cleaned.len().to_string();
             }
             RecordedResponse::body_fields(cleaned.as_bytes())
         }

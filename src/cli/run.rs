@@ -483,7 +483,11 @@ impl Snapshots {
 
     /// The outcome to report instead of the runner's, when the snapshot changes it.
     fn apply(&self, case: &Case, result: &CaseResult) -> Result<Option<Outcome>> {
-        if !matches!(result.outcome, Outcome::Passed | Outcome::Failed { .. }) {
+        // A difference from a guess passed its firm part: its response is locked like any.
+        if !matches!(
+            result.outcome,
+            Outcome::Passed | Outcome::Failed { .. } | Outcome::Differs { .. }
+        ) {
             return Ok(None);
         }
         let stem = case

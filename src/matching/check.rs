@@ -166,13 +166,13 @@ fn walk(
 ) -> Option<Value> {
     let Some(actual) = actual else {
         // `not` accepts absence (for example `{not: {matches: any}}` = must be absent).
-        if let Pattern::Matcher(m) = pattern {
-            if let Matcher::Not(inner) = &**m {
-                let mut scratch = Vec::new();
-                walk(inner, None, mode, path, &mut scratch, &mut Notes::Strict);
-                if !scratch.is_empty() {
-                    return None;
-                }
+        if let Pattern::Matcher(m) = pattern
+            && let Matcher::Not(inner) = &**m
+        {
+            let mut scratch = Vec::new();
+            walk(inner, None, mode, path, &mut scratch, &mut Notes::Strict);
+            if !scratch.is_empty() {
+                return None;
             }
         }
         out.push(Mismatch {
