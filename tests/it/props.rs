@@ -903,9 +903,10 @@ fn recorded_requests(recordings: &[Recording]) -> Vec<(Parts, PathBuf)> {
                     recording.file.clone()
                 }
             };
-            let body = match (&r.body, &r.raw_body) {
+            // `raw_bytes` covers `raw_body` and `raw_body_base64` (bytes that are not UTF-8).
+            let body = match (&r.body, r.raw_bytes()) {
                 (Some(v), _) => v.to_string().into_bytes(),
-                (None, Some(raw)) => raw.clone().into_bytes(),
+                (None, Some(raw)) => raw,
                 (None, None) => Vec::new(),
             };
             let parts = Parts {
