@@ -109,8 +109,8 @@ pub fn check(
 
 /// Like `check`, for a response: members an `Exact` pattern does not name are pushed to
 /// `notes` instead of `out`, since clients ignore unknown members of a response (Smithy's
-/// awsJson1_1 tests; PROTOCOL-NOTES "Clients ignore unknown members in a 200 body"). They are
-/// left out of the view too, so a diff shows only what is a mismatch.
+/// awsJson1_1 tests; PROTOCOL-NOTES "Clients ignore unknown members in a 200 body"). They stay
+/// in the view, which is only shown when something else fails.
 pub fn check_response(
     pattern: &Pattern,
     actual: Option<&Value>,
@@ -243,13 +243,18 @@ fn walk(
                                 });
                                 view.insert(key.clone(), v.clone());
                             }
-                            Notes::To(notes) => notes.push(Mismatch {
-                                path: join(path, key),
-                                message: format!(
-                                    "member not in the expectation (clients ignore it), value {}",
-                                    short(v)
-                                ),
-                            }),
+                            Notes::To(notes) => {
+                                notes.push(Mismatch {
+                                    path: join(path, key),
+                                    message: format!(
+                                        "member not in the expectation (clients ignore it), value {}",
+                                        short(v)
+                                    ),
+                                });
+                                // Kept in the view: when something else fails, what the
+                                // endpoint said (an error message, say) is the best context.
+                                view.insert(key.clone(), v.clone());
+                            }
                         }
                     }
                 }
