@@ -8,6 +8,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::fidelity::{Class, CompareReport, percent};
+use crate::report::xml_safe;
 
 pub fn render(report: &CompareReport<'_>) -> String {
     let score = report.score();
@@ -41,20 +42,20 @@ pub fn render(report: &CompareReport<'_>) -> String {
                 let paths: Vec<&str> = c.differences.iter().map(|m| m.path.as_str()).collect();
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_type("different");
-                s.set_message(format!(
+                s.set_message(xml_safe(&format!(
                     "{} difference(s): {}",
                     c.differences.len(),
                     paths.join(", ")
-                ));
-                s.set_description(format!("{}\n\n{}", listed.join("\n"), c.diff()));
+                )));
+                s.set_description(xml_safe(&format!("{}\n\n{}", listed.join("\n"), c.diff())));
                 s
             }
             Class::Errored => {
                 let message = r.error.as_deref().unwrap_or("no usable answer");
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
                 s.set_type("error");
-                s.set_message(message);
-                s.set_description(message);
+                s.set_message(xml_safe(message));
+                s.set_description(xml_safe(message));
                 s
             }
         };

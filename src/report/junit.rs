@@ -37,7 +37,7 @@ fn test_case(report: &RunReport<'_>, result: &CaseResult) -> TestCase {
         Outcome::Passed | Outcome::Differs { .. } => TestCaseStatus::success(),
         Outcome::Skipped { reason } => {
             let mut s = TestCaseStatus::skipped();
-            s.set_message(reason.as_str());
+            s.set_message(xml_safe(reason));
             s
         }
         Outcome::Failed {
@@ -51,19 +51,19 @@ fn test_case(report: &RunReport<'_>, result: &CaseResult) -> TestCase {
                 .unwrap_or_default();
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_type("mismatch");
-            s.set_message(format!(
+            s.set_message(xml_safe(&format!(
                 "step {}: {} mismatch(es); {first}",
                 step + 1,
                 mismatches.len()
-            ));
-            s.set_description(diff.as_str());
+            )));
+            s.set_description(xml_safe(diff));
             s
         }
         Outcome::Errored { step, message } => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
             s.set_type("error");
-            s.set_message(format!("step {}: {message}", step + 1));
-            s.set_description(message.as_str());
+            s.set_message(xml_safe(&format!("step {}: {message}", step + 1)));
+            s.set_description(xml_safe(message));
             s
         }
     };
@@ -78,17 +78,20 @@ fn test_case(report: &RunReport<'_>, result: &CaseResult) -> TestCase {
         } if strict.inferred => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_type("differs-from-guess");
-            s.set_message(format!(
+            s.set_message(xml_safe(&format!(
                 "step {}: differs from a labelled guess (inferred): {why}",
                 step + 1
-            ));
-            s.set_description(format!("{}\n\n{diff}", mismatch_lines(mismatches)));
+            )));
+            s.set_description(xml_safe(&format!(
+                "{}\n\n{diff}",
+                mismatch_lines(mismatches)
+            )));
             s
         }
         Outcome::Passed | Outcome::Differs { .. } if strict.notes && !result.notes.is_empty() => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_type("harmless-difference");
-            s.set_message(format!(
+            s.set_message(xml_safe(&format!(
                 "{} harmless difference(s) fail under --strict; {}",
                 result.notes.len(),
                 result
@@ -96,14 +99,14 @@ fn test_case(report: &RunReport<'_>, result: &CaseResult) -> TestCase {
                     .first()
                     .map(|n| format!("{}: {}", n.path, n.message))
                     .unwrap_or_default()
-            ));
-            s.set_description(notes.clone());
+            )));
+            s.set_description(xml_safe(&notes));
             s
         }
         _ => status,
     };
 
-    let mut tc = TestCase::new(case.name.as_str(), status);
+    let mut tc = TestCase::new(xml_safe(&case.name), status);
     tc.set_classname(classname(&case.file));
     tc.set_time(result.duration);
     tc.extra
@@ -130,9 +133,23 @@ fn test_case(report: &RunReport<'_>, result: &CaseResult) -> TestCase {
         system_out.push_str(&notes);
     }
     if !system_out.is_empty() {
-        tc.set_system_out(system_out);
+        tc.set_system_out(xml_safe(&system_out));
     }
     tc
+}
+
+/// Text XML 1.0 can hold: quick-junit escapes markup and drops ANSI colours, but characters XML
+/// cannot hold at all (`U+0000`, `U+FFFF`, ...) come through from an endpoint's body and would
+/// make the report unreadable; they are dropped here.
+pub(crate) fn xml_safe(text: &str) -> String {
+    text.chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r')
+                || ('\u{20}'..='\u{D7FF}').contains(&c)
+                || ('\u{E000}'..='\u{FFFD}').contains(&c)
+                || c >= '\u{10000}'
+        })
+        .collect()
 }
 
 fn mismatch_lines(mismatches: &[crate::matching::Mismatch]) -> String {

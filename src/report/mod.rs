@@ -6,6 +6,7 @@ mod junit;
 
 pub use json::render as json;
 pub use junit::render as junit;
+pub(crate) use junit::xml_safe;
 
 use crate::case::Case;
 use crate::runner::{CaseResult, Strictness};
@@ -184,5 +185,29 @@ mod tests {
         );
         assert_eq!(got[2].1, ["failure:harmless-difference", "system-out"]);
         assert!(xml.contains("failures=\"3\""), "{xml}");
+    }
+
+    #[test]
+    fn junit_stays_valid_xml_whatever_the_endpoint_sent() {
+        let (cases, mut results) = results();
+        results[3].outcome = Outcome::Failed {
+            step: 0,
+            mismatches: vec![Mismatch {
+                path: "body".into(),
+                message: "found \"<b>&\u{1}\u{1b}[31m\"".into(),
+            }],
+            diff: "+<html>\u{0}\u{FFFF}</html>\n".into(),
+        };
+        let xml = junit(&report(&cases, &results, Strictness::default()));
+        let doc = roxmltree::Document::parse(&xml).expect("valid XML");
+        let failure = doc
+            .descendants()
+            .find(|n| n.has_tag_name("failure"))
+            .unwrap();
+        assert!(
+            failure.attribute("message").unwrap().contains("<b>&"),
+            "{xml}"
+        );
+        assert!(failure.text().unwrap().contains("<html>"), "{xml}");
     }
 }
