@@ -173,10 +173,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
 
     let summary = Summary::judged(&results, strict);
     write_reports(&args, &suite.cases, &results, &target, &scrub)?;
-    if let Some(line) = notes_line(&summary, strict) {
-        println!("{line}");
-    }
-    println!("{}", summary_line(&summary));
+    println!("{}", summary_lines(&summary, strict));
     Ok(if summary.all_passed() {
         ExitCode::SUCCESS
     } else {
@@ -424,19 +421,27 @@ pub fn notes_line(s: &Summary, strict: Strictness) -> Option<String> {
     (!parts.is_empty()).then(|| format!("notes: {}", parts.join("; ")))
 }
 
-/// `N passed, N failed, N skipped`; cases that errored count as failed.
-pub fn summary_line(s: &Summary) -> String {
-    let errors = if s.errored > 0 {
-        format!("({} of the failures got no usable response)\n", s.errored)
-    } else {
-        String::new()
-    };
-    format!(
-        "{errors}{} passed, {} failed, {} skipped",
+/// The closing lines: how many failures got no usable response, then `notes_line`, then
+/// `N passed, N failed, N skipped` (cases that errored count as failed), always last.
+pub fn summary_lines(s: &Summary, strict: Strictness) -> String {
+    let mut out = String::new();
+    if s.errored > 0 {
+        out.push_str(&format!(
+            "({} of the failures got no usable response)\n",
+            s.errored
+        ));
+    }
+    if let Some(line) = notes_line(s, strict) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} passed, {} failed, {} skipped",
         s.passed,
         s.failed + s.errored,
         s.skipped
-    )
+    ));
+    out
 }
 
 /// `--snapshots DIR`: after each case, its normalised response is checked against the
