@@ -57,6 +57,7 @@ pub const PROTOCOL_EDGES: &[&str] = &[
     "protocol:method",
     "protocol:path",
     "protocol:unknown-member",
+    "protocol:body-too-large",
 ];
 
 /// JSON text the protocol's bodies may hold (JSON as awsJson1_1 bodies use it).

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -182,35 +182,24 @@ async fn handle(
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64) {
-        return too_large();
-    }
-    let body =
-        match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_REQUEST_BODY).collect())
-            .await
-        {
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(e))
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some() =>
-            {
-                return too_large();
-            }
-            Ok(Err(_)) => {
-                return aws_error(
-                    400,
-                    "SerializationException",
-                    "conform replay: the request body could not be read",
-                );
-            }
-            Err(_) => {
-                return aws_error(
-                    408,
-                    "RequestTimeoutException",
-                    "conform replay: the request body did not arrive in time",
-                );
-            }
-        };
+    let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(body, declared)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(BodyFault::TooLarge)) => return too_large(),
+        Ok(Err(BodyFault::Broken)) => {
+            return aws_error(
+                400,
+                "SerializationException",
+                "conform replay: the request body could not be read",
+            );
+        }
+        Err(_) => {
+            return aws_error(
+                408,
+                "RequestTimeoutException",
+                "conform replay: the request body did not arrive in time",
+            );
+        }
+    };
     if is_admin_path(parts.uri.path()) {
         let answer = admin(
             &shared.replay,
@@ -279,6 +268,53 @@ async fn handle(
             }
             aws_error(404, "NoMatchingRecordingException", &miss.message())
         }
+    }
+}
+
+/// A body too large to keep is still read to its end (and thrown away), up to this many bytes:
+/// a server that answers 413 while the client is still sending makes the client fail with a
+/// broken pipe before it reads the answer. Past this, the connection is closed.
+const MAX_DRAINED_BODY: u64 = 8 * MAX_REQUEST_BODY as u64;
+
+enum BodyFault {
+    TooLarge,
+    Broken,
+}
+
+/// Reads a request body of at most `MAX_REQUEST_BODY` bytes. A larger one (declared or not) is
+/// drained without being kept, so that the client gets to read the 413.
+async fn read_body(mut body: Incoming, declared: Option<u64>) -> Result<Bytes, BodyFault> {
+    let mut kept = Vec::new();
+    let mut seen: u64 = 0;
+    let mut too_large = declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64);
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(if too_large {
+                BodyFault::TooLarge
+            } else {
+                BodyFault::Broken
+            });
+        };
+        let Some(data) = frame.data_ref() else {
+            continue;
+        };
+        seen += data.len() as u64;
+        if seen > MAX_REQUEST_BODY as u64 {
+            too_large = true;
+            kept = Vec::new();
+        }
+        if too_large {
+            if seen > MAX_DRAINED_BODY {
+                break;
+            }
+        } else {
+            kept.extend_from_slice(data);
+        }
+    }
+    if too_large {
+        Err(BodyFault::TooLarge)
+    } else {
+        Ok(Bytes::from(kept))
     }
 }
 
