@@ -220,6 +220,16 @@ impl SigV4Signer {
 }
 
 impl Signer for SigV4Signer {
+    fn unavailable(&self, mode: SignatureMode) -> Option<String> {
+        (mode == SignatureMode::ExpiredToken && self.expired.is_none()).then(|| {
+            format!(
+                "`signature: expired-token` needs temporary credentials that have expired: set \
+                 {EXPIRED_ACCESS_KEY_ID_VAR}, {EXPIRED_SECRET_ACCESS_KEY_VAR} and \
+                 {EXPIRED_SESSION_TOKEN_VAR} to run it"
+            )
+        })
+    }
+
     fn sign(&self, request: &mut Request, url: &str, mode: SignatureMode) -> Result<(), SignError> {
         // Whatever the mode, no Authorization from elsewhere travels with the request.
         request.headers.remove("authorization");

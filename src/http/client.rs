@@ -121,6 +121,12 @@ impl Client {
         self.signer.is_some()
     }
 
+    /// Why this client cannot send a request signed in `mode`, if it cannot (see
+    /// [`Signer::unavailable`]). Unsigned clients send every mode (unsigned).
+    pub fn unavailable(&self, mode: SignatureMode) -> Option<String> {
+        self.signer.as_ref().and_then(|s| s.unavailable(mode))
+    }
+
     /// Signs (if this client signs) and sends. Returns the request as sent, so that callers
     /// can report or record it (redact it first: it may hold a signature).
     pub async fn send(

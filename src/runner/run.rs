@@ -287,6 +287,9 @@ async fn run_steps(
             step: step_index,
             message,
         };
+        if let Some(reason) = target.client.unavailable(step.request.signature) {
+            return Outcome::Skipped { reason };
+        }
         let request = match step.request.render(&vars) {
             Ok(r) => r,
             Err(e) => return errored(e.to_string()),

@@ -347,6 +347,12 @@ async fn expired_token_needs_the_stale_credentials() {
         ClientOptions::default(),
     )
     .unwrap();
+    // The runner asks first and skips such a step with this reason.
+    let reason = client
+        .unavailable(SignatureMode::ExpiredToken)
+        .expect("expired-token is unavailable without stale credentials");
+    assert!(reason.contains("CONFORM_EXPIRED_SESSION_TOKEN"), "{reason}");
+    assert_eq!(client.unavailable(SignatureMode::Corrupt), None);
     let (sent, result) = client
         .send(
             start_request(),
