@@ -865,12 +865,12 @@ impl Parts {
                 }
             }
             Change::RemoveMember(i) => {
-                if let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&self.body) {
-                    if !map.is_empty() {
-                        let key = map.keys().nth(i.index(map.len())).unwrap().clone();
-                        map.remove(&key);
-                        self.body = Value::Object(map).to_string().into_bytes();
-                    }
+                if let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&self.body)
+                    && !map.is_empty()
+                {
+                    let key = map.keys().nth(i.index(map.len())).unwrap().clone();
+                    map.remove(&key);
+                    self.body = Value::Object(map).to_string().into_bytes();
                 }
             }
             Change::Body(b) => self.body = b.clone(),
