@@ -199,8 +199,7 @@ pub async fn build_target(
             .map_err(|e| anyhow::Error::from(UsageError(e.to_string())))
     };
     if let Some(remote) =
-        super::record::remote_target(&args.aws, args.endpoint_url.as_deref(), options.clone())
-            .await?
+        common::remote_target(&args.aws, args.endpoint_url.as_deref(), options.clone()).await?
     {
         return Ok((remote.target, None, remote.scrubber));
     }
