@@ -374,7 +374,7 @@ impl Shared {
             self.done.store(true, Ordering::Relaxed);
             return None;
         }
-        if n % self.sample_every == 0 {
+        if n.is_multiple_of(self.sample_every) {
             self.rss.lock().unwrap().push((n, rss_kib(self.pid)));
         }
         Some(n)
@@ -402,14 +402,14 @@ fn kind(n: u64) -> Kind {
         80..=119 => Kind::WrongMethod,
         120..=159 => Kind::NearMiss,
         160 => {
-            if n % 4 == 0 {
+            if n.is_multiple_of(4) {
                 Kind::Big
             } else {
                 Kind::Valid
             }
         }
         161 => {
-            if n % 8 == 0 {
+            if n.is_multiple_of(8) {
                 Kind::Aborted
             } else if n % 8 == 1 {
                 Kind::Garbage
@@ -567,7 +567,7 @@ async fn slow_client(shared: Arc<Shared>, index: usize) {
             continue;
         };
         let bytes = request(&v.method, &s.addr, &v.head, &v.body);
-        let split = if round % 2 == 0 {
+        let split = if round.is_multiple_of(2) {
             0
         } else {
             bytes.len() - v.body.len()

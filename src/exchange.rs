@@ -121,8 +121,15 @@ impl fmt::Display for BodyPreview<'_> {
 /// is written or shown: recordings, snapshots, logs, reports, error messages.
 pub const SECRET_HEADERS: &[&str] = &["authorization", "x-amz-security-token"];
 
+/// The header conform's runner, recorder and comparer send with every request to say which
+/// invocation it belongs to (never to real AWS). The replay server keeps recorded sequences'
+/// positions per run id; nothing else reads it, and it is volatile, so it never decides a
+/// match and is never written into a recording or snapshot.
+pub const RUN_ID_HEADER: &str = "x-conform-run-id";
+
 /// Headers that vary per call or per SDK and never decide whether two requests are the same.
 pub const VOLATILE_REQUEST_HEADERS: &[&str] = &[
+    RUN_ID_HEADER,
     "authorization",
     "x-amz-date",
     "x-amz-security-token",

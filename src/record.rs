@@ -304,7 +304,8 @@ impl RecordSummary {
         let mut s = Summary::default();
         for outcome in self.cases.iter().filter_map(|c| c.outcome.as_ref()) {
             match outcome {
-                Outcome::Passed => s.passed += 1,
+                // The firm expectations held: what came back is worth recording.
+                Outcome::Passed | Outcome::Differs { .. } => s.passed += 1,
                 Outcome::Failed { .. } => s.failed += 1,
                 Outcome::Errored { .. } => s.errored += 1,
                 Outcome::Skipped { .. } => s.skipped += 1,
@@ -535,6 +536,17 @@ impl<F: FnMut(RecordEvent) + Send> Context<'_, F> {
                 mismatches,
                 diff: self.scrub(&diff),
             },
+            Outcome::Differs {
+                step,
+                mismatches,
+                diff,
+                why,
+            } => Outcome::Differs {
+                step,
+                mismatches,
+                diff: self.scrub(&diff),
+                why,
+            },
             other => other,
         }
     }
@@ -748,6 +760,18 @@ fn recorded_request(request: &Request, clean: &Cleaner) -> RecordedRequest {
         Ok(value) => (Some(clean.json(value)), None),
         // No body: the recording says neither, which means empty.
         Err(_) if request.body.is_empty() => (None, None),
+        // Not UTF-8: the bytes as they were (base64), since a lossy text is another request.
+        Err(_) if std::str::from_utf8(&request.body).is_err() => {
+            let (_, b64) = RecordedRequest::raw_fields(&request.body);
+            return RecordedRequest {
+                method: request.method.clone(),
+                path: clean.text(&request.path),
+                headers,
+                body: None,
+                raw_body: None,
+                raw_body_base64: b64,
+            };
+        }
         Err(_) => (
             None,
             Some(clean.text(&String::from_utf8_lossy(&request.body))),
@@ -759,6 +783,7 @@ fn recorded_request(request: &Request, clean: &Cleaner) -> RecordedRequest {
         headers,
         body,
         raw_body,
+        raw_body_base64: None,
     }
 }
 
@@ -774,10 +799,10 @@ fn recorded_response(response: &Response, clean: &Cleaner) -> RecordedResponse {
         Ok(text) => {
             let cleaned = clean.text(text);
             // A scrubbed secret changes the body's length; keep the recorded header true.
-            if cleaned.len() != response.body.len() {
-                if let Some(length) = headers.get_mut("content-length") {
-                    *length = cleaned.len().to_string();
-                }
+            if cleaned.len() != response.body.len()
+                && let Some(length) = headers.get_mut("content-length")
+            {
+                *length = cleaned.len().to_string();
             }
             RecordedResponse::body_fields(cleaned.as_bytes())
         }

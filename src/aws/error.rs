@@ -15,6 +15,12 @@ pub enum AwsError {
     },
     #[error("cannot load AWS credentials{for_profile}: {reason}")]
     Credentials { for_profile: String, reason: String },
+    #[error(
+        "incomplete stale credentials for `signature: expired-token`: set all of \
+         CONFORM_EXPIRED_ACCESS_KEY_ID, CONFORM_EXPIRED_SECRET_ACCESS_KEY and \
+         CONFORM_EXPIRED_SESSION_TOKEN, or none (missing: {missing})"
+    )]
+    IncompleteExpiredCredentials { missing: String },
     #[error("invalid AWS region {0:?}: expected a name like us-west-2")]
     InvalidRegion(String),
 }

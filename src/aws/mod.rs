@@ -13,5 +13,7 @@ mod signer;
 pub use endpoints::{AwsService, Endpoint};
 pub use error::AwsError;
 pub use signer::{
-    EXPIRED_SIGNATURE_AGE, SecretScrubber, SigV4Signer, UNKNOWN_ACCESS_KEY_ID, load_signer,
+    EXPIRED_ACCESS_KEY_ID_VAR, EXPIRED_SECRET_ACCESS_KEY_VAR, EXPIRED_SESSION_TOKEN_VAR,
+    EXPIRED_SIGNATURE_AGE, SecretScrubber, SigV4Signer, UNKNOWN_ACCESS_KEY_ID,
+    expired_credentials_from, load_signer, wrong_region_for, wrong_signing_name_for,
 };

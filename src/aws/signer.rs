@@ -4,8 +4,29 @@
 //!
 //! What is signed is fixed and small, like botocore's requests: `host`, `x-amz-date`,
 //! `x-amz-target`, `content-type` and, with temporary credentials, `x-amz-security-token`.
-//! The deliberate faults a case asks for (`signature: none | corrupt | expired | unknown-key`)
-//! are made here too, so that each one differs from a good signature in exactly one way.
+//! The deliberate faults a case asks for are made here too, so that each one differs from a
+//! good signature in exactly one way:
+//!
+//! - `none`: no `Authorization` (and no `x-amz-date`) at all;
+//! - `corrupt`: a good signature with its last hex digit changed;
+//! - `expired`: signed with a date [`EXPIRED_SIGNATURE_AGE`] in the past;
+//! - `unknown-key`: signed with [`UNKNOWN_ACCESS_KEY_ID`], a made-up key, and no session token;
+//! - `wrong-region`: signed with the signer's credentials, for a credential scope naming
+//!   another region than the endpoint's ([`wrong_region_for`]: `us-east-1`, or `us-west-2`
+//!   when the endpoint is in `us-east-1`; in GovCloud the other GovCloud region), so that the
+//!   scope names a real region, only not this endpoint's;
+//! - `wrong-service`: signed with the signer's credentials for another real service's signing
+//!   name ([`wrong_signing_name_for`]: `sts`, or `iam` for STS itself);
+//! - `expired-token`: signed (correctly, with the current date) with *stale temporary
+//!   credentials the user supplies*: an access key id, secret access key and session token that
+//!   were issued by STS and have since expired, given in `CONFORM_EXPIRED_ACCESS_KEY_ID`,
+//!   `CONFORM_EXPIRED_SECRET_ACCESS_KEY` and `CONFORM_EXPIRED_SESSION_TOKEN` (for example from
+//!   `aws sts get-session-token --duration-seconds 900`, kept until they expire). conform
+//!   cannot make an expired token itself: a token is opaque and only its issuer knows when it
+//!   expires, so a made-up one would test an *unrecognised* token instead. Nor can conform
+//!   check that the supplied token has expired: that is the user's word, and a case using this
+//!   mode must say so. Without them, signing in this mode fails with a message saying what to
+//!   set, the runner skips the case with that reason, and nothing is sent.
 //!
 //! Nothing here prints or logs. Secrets live only inside [`SigV4Signer`] (whose `Debug` hides
 //! them) and in the headers of the request being sent, which the runner redacts before anyone
@@ -40,6 +61,32 @@ const UNKNOWN_SECRET_ACCESS_KEY: &str = "conformUnknownKeyNotASecretNotARealKey0
 /// give RequestExpired for more than 15 minutes: 30 minutes is outside both.
 pub const EXPIRED_SIGNATURE_AGE: Duration = Duration::from_secs(30 * 60);
 
+/// The signing name `signature: wrong-service` signs for: a real service's (STS, which every
+/// partition has), or IAM's when the service under test is STS itself.
+pub fn wrong_signing_name_for(signing_name: &str) -> &'static str {
+    if signing_name == "sts" { "iam" } else { "sts" }
+}
+
+/// The environment variables `signature: expired-token` takes its stale credentials from.
+pub const EXPIRED_ACCESS_KEY_ID_VAR: &str = "CONFORM_EXPIRED_ACCESS_KEY_ID";
+pub const EXPIRED_SECRET_ACCESS_KEY_VAR: &str = "CONFORM_EXPIRED_SECRET_ACCESS_KEY";
+pub const EXPIRED_SESSION_TOKEN_VAR: &str = "CONFORM_EXPIRED_SESSION_TOKEN";
+
+/// The region `signature: wrong-region` scopes its signature to, for a signer of `region`:
+/// another region of the same partition that has Inspector Classic.
+pub fn wrong_region_for(region: &str) -> &'static str {
+    let candidates: [&'static str; 2] = if region.starts_with("us-gov-") {
+        ["us-gov-west-1", "us-gov-east-1"]
+    } else {
+        ["us-east-1", "us-west-2"]
+    };
+    if candidates[0] == region {
+        candidates[1]
+    } else {
+        candidates[0]
+    }
+}
+
 /// Temporary credentials are replaced this long before they expire, so that a request signed
 /// just before expiry does not arrive just after it.
 const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
@@ -64,6 +111,8 @@ pub struct SigV4Signer {
     shared: Arc<Shared>,
     /// The background refresh, stopped when the signer is dropped.
     refresher: Option<tokio::task::AbortHandle>,
+    /// Stale temporary credentials for `signature: expired-token`, when the user gave some.
+    expired: Option<Credentials>,
 }
 
 struct Shared {
@@ -103,7 +152,33 @@ impl SigV4Signer {
             signing_name: service.signing_name.clone(),
             shared: Shared::new(credentials),
             refresher: None,
+            expired: None,
         }
+    }
+
+    /// The same signer, with stale temporary credentials (whose session token has expired) for
+    /// `signature: expired-token`. Its scrubber learns them too.
+    pub fn with_expired_credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: impl Into<String>,
+    ) -> SigV4Signer {
+        let credentials = Credentials::new(
+            access_key_id,
+            secret_access_key,
+            Some(session_token.into()),
+            None,
+            "conform-expired-token",
+        );
+        self.shared.scrubber.remember(&credentials);
+        self.expired = Some(credentials);
+        self
+    }
+
+    /// Whether `signature: expired-token` can be signed (stale credentials were given).
+    pub fn has_expired_credentials(&self) -> bool {
+        self.expired.is_some()
     }
 
     /// The region signatures are scoped to.
@@ -151,10 +226,21 @@ impl SigV4Signer {
 }
 
 impl Signer for SigV4Signer {
+    fn unavailable(&self, mode: SignatureMode) -> Option<String> {
+        (mode == SignatureMode::ExpiredToken && self.expired.is_none()).then(|| {
+            format!(
+                "`signature: expired-token` needs temporary credentials that have expired: set \
+                 {EXPIRED_ACCESS_KEY_ID_VAR}, {EXPIRED_SECRET_ACCESS_KEY_VAR} and \
+                 {EXPIRED_SESSION_TOKEN_VAR} to run it"
+            )
+        })
+    }
+
     fn sign(&self, request: &mut Request, url: &str, mode: SignatureMode) -> Result<(), SignError> {
         // Whatever the mode, no Authorization from elsewhere travels with the request.
         request.headers.remove("authorization");
         let now = SystemTime::now();
+        let (mut region, mut name) = (self.region.as_str(), self.signing_name.as_str());
         let (credentials, time) = match mode {
             SignatureMode::None => return Ok(()),
             SignatureMode::Normal | SignatureMode::Corrupt => (self.credentials(now)?, now),
@@ -165,15 +251,28 @@ impl Signer for SigV4Signer {
             // No session token either: the made-up key has none, and a real token next to it
             // would only confuse the service's answer.
             SignatureMode::UnknownKey => (unknown_credentials(), now),
+            SignatureMode::WrongRegion => {
+                region = wrong_region_for(&self.region);
+                (self.credentials(now)?, now)
+            }
+            SignatureMode::WrongService => {
+                name = wrong_signing_name_for(&self.signing_name);
+                (self.credentials(now)?, now)
+            }
+            SignatureMode::ExpiredToken => match &self.expired {
+                Some(stale) => (stale.clone(), now),
+                None => {
+                    return Err(SignError(format!(
+                        "`signature: expired-token` signs with temporary credentials that have \
+                         expired, and none were given: set {EXPIRED_ACCESS_KEY_ID_VAR}, \
+                         {EXPIRED_SECRET_ACCESS_KEY_VAR} and {EXPIRED_SESSION_TOKEN_VAR} (for \
+                         example from `aws sts get-session-token --duration-seconds 900`, once \
+                         they have expired)"
+                    )));
+                }
+            },
         };
-        sign_request(
-            request,
-            url,
-            &self.region,
-            &self.signing_name,
-            credentials,
-            time,
-        )?;
+        sign_request(request, url, region, name, credentials, time)?;
         if mode == SignatureMode::Corrupt {
             spoil_signature(request);
         }
@@ -195,6 +294,7 @@ impl fmt::Debug for SigV4Signer {
             .field("temporary", &state.credentials.session_token().is_some())
             .field("expiry", &state.credentials.expiry())
             .field("refreshing", &self.refresher.is_some())
+            .field("expired_credentials", &self.expired.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -272,6 +372,7 @@ pub async fn load_signer(
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }
+    let expired = expired_credentials_from(|name| std::env::var(name).ok())?;
     let config = loader.load().await;
     let provider = config
         .credentials_provider()
@@ -283,12 +384,45 @@ pub async fn load_signer(
         .provide_credentials()
         .await
         .map_err(|e| credentials_error(&e, for_profile))?;
-    Ok(SigV4Signer::with_provider(
-        credentials,
-        provider,
-        scope,
-        service.signing_name.clone(),
-    ))
+    let signer =
+        SigV4Signer::with_provider(credentials, provider, scope, service.signing_name.clone());
+    Ok(match expired {
+        Some((key, secret, token)) => signer.with_expired_credentials(key, secret, token),
+        None => signer,
+    })
+}
+
+/// The stale credentials for `signature: expired-token` from the `CONFORM_EXPIRED_*`
+/// variables `lookup` reads: all three or none (empty counts as unset).
+pub fn expired_credentials_from(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<(String, String, String)>, AwsError> {
+    let names = [
+        EXPIRED_ACCESS_KEY_ID_VAR,
+        EXPIRED_SECRET_ACCESS_KEY_VAR,
+        EXPIRED_SESSION_TOKEN_VAR,
+    ];
+    let values: Vec<Option<String>> = names
+        .iter()
+        .map(|n| lookup(n).filter(|v| !v.trim().is_empty()))
+        .collect();
+    match &values[..] {
+        [Some(key), Some(secret), Some(token)] => {
+            Ok(Some((key.clone(), secret.clone(), token.clone())))
+        }
+        [None, None, None] => Ok(None),
+        _ => {
+            let missing: Vec<&str> = names
+                .iter()
+                .zip(&values)
+                .filter(|(_, v)| v.is_none())
+                .map(|(n, _)| *n)
+                .collect();
+            Err(AwsError::IncompleteExpiredCredentials {
+                missing: missing.join(", "),
+            })
+        }
+    }
 }
 
 impl SigV4Signer {
@@ -310,6 +444,7 @@ impl SigV4Signer {
             signing_name,
             shared,
             refresher,
+            expired: None,
         }
     }
 }
@@ -371,13 +506,13 @@ fn unknown_credentials() -> Credentials {
     )
 }
 
-/// Signs `request` for `url` with `aws-sigv4` and puts `authorization`, `x-amz-date` and (with
-/// a session token) `x-amz-security-token` into it.
+/// Signs `request` for `url` with `aws-sigv4` (credential scope `region`/`name`) and puts
+/// `authorization`, `x-amz-date` and (with a session token) `x-amz-security-token` into it.
 fn sign_request(
     request: &mut Request,
     url: &str,
     region: &str,
-    signing_name: &str,
+    name: &str,
     credentials: Credentials,
     time: SystemTime,
 ) -> Result<(), SignError> {
@@ -395,7 +530,7 @@ fn sign_request(
     let params: aws_sigv4::http_request::SigningParams<'_> = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name(signing_name)
+        .name(name)
         .time(time)
         .settings(SigningSettings::default())
         .build()
@@ -596,6 +731,122 @@ mod tests {
     }
 
     #[test]
+    fn scope_faults_change_only_the_scope() {
+        let good = signed(SignatureMode::Normal, Some(TOKEN));
+        let scope = |r: &Request| {
+            let auth = r.headers.get("authorization").unwrap().to_owned();
+            let credential = field(&auth, "Credential=").to_owned();
+            let parts: Vec<String> = credential.split('/').map(str::to_owned).collect();
+            (parts, field(&auth, "SignedHeaders=").to_owned())
+        };
+        let (good_scope, good_signed) = scope(&good);
+        let region = signed(SignatureMode::WrongRegion, Some(TOKEN));
+        let (region_scope, region_signed) = scope(&region);
+        // key / date / region / service / aws4_request
+        assert_eq!(region_scope[2], "us-east-1");
+        assert_eq!(region_scope[3], "inspector");
+        assert_eq!(region_scope[0], KEY);
+        assert_eq!(region_signed, good_signed);
+        assert_eq!(region.headers.get("x-amz-security-token"), Some(TOKEN));
+
+        let service = signed(SignatureMode::WrongService, Some(TOKEN));
+        let (service_scope, _) = scope(&service);
+        assert_eq!(service_scope[2], good_scope[2]);
+        assert_eq!(service_scope[3], wrong_signing_name_for("inspector"));
+
+        assert_eq!(wrong_region_for("us-west-2"), "us-east-1");
+        assert_eq!(wrong_region_for("us-east-1"), "us-west-2");
+        assert_eq!(wrong_region_for("us-gov-west-1"), "us-gov-east-1");
+        assert_eq!(wrong_region_for("us-gov-east-1"), "us-gov-west-1");
+    }
+
+    const STALE_KEY: &str = "ASIASTALEUNITTEST001";
+    const STALE_SECRET: &str = "staleUnitTestSecretKey0123456789abcdefgh";
+    const STALE_TOKEN: &str = "staleUnitTestSessionTokenValue0123456789";
+
+    #[test]
+    fn expired_token_signs_with_the_stale_credentials_given() {
+        let signer = SigV4Signer::from_credentials(
+            &inspector(),
+            KEY,
+            SECRET,
+            Some(TOKEN.into()),
+            "us-west-2",
+        );
+        let mut r = request();
+        let err = signer
+            .sign(
+                &mut r,
+                "https://inspector.us-west-2.amazonaws.com/",
+                SignatureMode::ExpiredToken,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(EXPIRED_SESSION_TOKEN_VAR), "{err}");
+        assert!(!err.contains(SECRET) && !err.contains(TOKEN) && !err.contains(KEY));
+        // Nothing was signed: the request goes nowhere with someone else's signature.
+        assert!(r.headers.get("authorization").is_none());
+
+        let signer = signer.with_expired_credentials(STALE_KEY, STALE_SECRET, STALE_TOKEN);
+        assert!(signer.has_expired_credentials());
+        let mut r = request();
+        signer
+            .sign(
+                &mut r,
+                "https://inspector.us-west-2.amazonaws.com/",
+                SignatureMode::ExpiredToken,
+            )
+            .unwrap();
+        let auth = r.headers.get("authorization").unwrap();
+        assert!(field(auth, "Credential=").starts_with(&format!("{STALE_KEY}/")));
+        assert!(field(auth, "Credential=").ends_with("/us-west-2/inspector/aws4_request"));
+        assert_eq!(r.headers.get("x-amz-security-token"), Some(STALE_TOKEN));
+        // The current date: only the token is stale.
+        assert!(r.headers.get("x-amz-date").is_some());
+        let shown = format!("{signer:?}");
+        assert!(!shown.contains(STALE_SECRET) && !shown.contains(STALE_TOKEN));
+        assert_eq!(
+            signer
+                .scrubber()
+                .scrub(&format!("{STALE_KEY} {STALE_SECRET} {STALE_TOKEN}")),
+            "<redacted> <redacted> <redacted>"
+        );
+    }
+
+    #[test]
+    fn stale_credentials_come_all_three_or_none() {
+        let env = |set: &[(&'static str, &'static str)]| {
+            let set = set.to_vec();
+            move |name: &str| {
+                set.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(expired_credentials_from(env(&[])).unwrap(), None);
+        let all = env(&[
+            (EXPIRED_ACCESS_KEY_ID_VAR, STALE_KEY),
+            (EXPIRED_SECRET_ACCESS_KEY_VAR, STALE_SECRET),
+            (EXPIRED_SESSION_TOKEN_VAR, STALE_TOKEN),
+        ]);
+        assert_eq!(
+            expired_credentials_from(all).unwrap(),
+            Some((STALE_KEY.into(), STALE_SECRET.into(), STALE_TOKEN.into()))
+        );
+        let partial = env(&[
+            (EXPIRED_ACCESS_KEY_ID_VAR, STALE_KEY),
+            (EXPIRED_SECRET_ACCESS_KEY_VAR, STALE_SECRET),
+            (EXPIRED_SESSION_TOKEN_VAR, " "),
+        ]);
+        let err = expired_credentials_from(partial).unwrap_err().to_string();
+        assert!(
+            err.contains("missing: CONFORM_EXPIRED_SESSION_TOKEN"),
+            "{err}"
+        );
+        assert!(!err.contains(STALE_SECRET) && !err.contains(STALE_KEY));
+    }
+
+    #[test]
     fn pseudo_regions_sign_for_their_scope() {
         let signer =
             SigV4Signer::from_credentials(&inspector(), KEY, SECRET, None, "fips-us-gov-west-1");
@@ -647,6 +898,7 @@ mod tests {
             region: "us-west-2".into(),
             shared: Shared::new(credentials),
             refresher: None,
+            expired: None,
         };
         let mut r = request();
         let err = signer

@@ -18,7 +18,7 @@ use super::error::{CaseError, LoadErrors, did_you_mean};
 use super::locate::locate;
 use super::model::*;
 use crate::matching::{
-    BodyExpect, ErrorExpect, MessageExpect, Mode, Pattern, Seg, StartExpect, describe,
+    BodyExpect, ErrorExpect, MessageExpect, Mode, Pattern, Seg, StartExpect, StatusSpec, describe,
 };
 use crate::vars::Vars;
 
@@ -280,6 +280,7 @@ struct RawCase {
     vars: BTreeMap<String, Value>,
     request: Option<RawRequest>,
     expect: Option<RawExpect>,
+    guess: Option<RawGuess>,
     capture: Option<BTreeMap<String, String>>,
     steps: Option<Vec<RawStep>>,
 }
@@ -291,8 +292,26 @@ struct RawStep {
     #[serde(default)]
     request: RawRequest,
     expect: RawExpect,
+    guess: Option<RawGuess>,
     #[serde(default)]
     capture: BTreeMap<String, String>,
+}
+
+/// `guess:`: an expectation (or `any_of`) no source settles, with the reason.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuess {
+    why: Option<String>,
+    source: Option<String>,
+    any_of: Option<Vec<RawAlternative>>,
+    status: Option<RawStatus>,
+    #[serde(default)]
+    headers: BTreeMap<String, Value>,
+    #[serde(default)]
+    absent_headers: Vec<String>,
+    body: Option<Value>,
+    body_includes: Option<Value>,
+    error: Option<serde_json::Map<String, Value>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -307,8 +326,18 @@ struct RawRequest {
     remove_headers: Vec<String>,
     body: Option<Value>,
     raw_body: Option<String>,
+    raw_body_base64: Option<String>,
+    raw_body_fill: Option<RawFill>,
     #[serde(default)]
     signature: SignatureMode,
+}
+
+/// `raw_body_fill: { byte: "a", length: 10485761 }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFill {
+    byte: Value,
+    length: usize,
 }
 
 #[derive(Deserialize)]
@@ -338,34 +367,26 @@ struct RawAlternative {
     error: Option<serde_json::Map<String, Value>>,
 }
 
-/// `200`, `[400, 503]`, or `[{code: 503, source: ...}, ...]`.
-struct RawStatus(Vec<(u16, Option<String>)>);
+/// `200`, `4xx`, `[400, 503]`, or `[{code: 503, source: ...}, ...]`.
+struct RawStatus(Vec<(StatusSpec, Option<String>)>);
 
 impl<'de> Deserialize<'de> for RawStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        const WHAT: &str =
-            "an integer HTTP status (like 200), a list of them, or a list of {code, source}";
+        const WHAT: &str = "an integer HTTP status (like 200) or a class (4xx, 5xx), a list of them, or a list of {code, source}";
         impl<'de> Visitor<'de> for V {
             type Value = RawStatus;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str(WHAT)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawStatus, E> {
-                Ok(RawStatus(vec![(code::<E>(v)?, None)]))
+                Ok(RawStatus(vec![(StatusSpec::Code(code::<E>(v)?), None)]))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawStatus, E> {
                 Err(E::custom(format!("{v} is not an HTTP status (100 to 599)")))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawStatus, E> {
-                match v.trim().parse::<u64>() {
-                    Ok(n) => Err(E::custom(format!(
-                        "expected an integer HTTP status, found the string {v:?} (write {n} without quotes)"
-                    ))),
-                    Err(_) => Err(E::custom(format!(
-                        "expected an integer HTTP status (like 200), found {v:?}"
-                    ))),
-                }
+                Ok(RawStatus(vec![(status_text::<E>(v)?, None)]))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawStatus, A::Error> {
                 let mut out = Vec::new();
@@ -383,8 +404,54 @@ impl<'de> Deserialize<'de> for RawStatus {
 }
 
 struct StatusItem {
-    code: u16,
+    code: StatusSpec,
     source: Option<String>,
+}
+
+/// A status written as text: a class like `4xx`, or a clear error.
+fn status_text<E: de::Error>(v: &str) -> Result<StatusSpec, E> {
+    if let Some(class) = StatusSpec::parse_class(v) {
+        return Ok(class);
+    }
+    let t = v.trim();
+    if let Ok(n) = t.parse::<u64>() {
+        return Err(E::custom(format!(
+            "expected an integer HTTP status, found the string {v:?} (write {n} without quotes)"
+        )));
+    }
+    // `4yy`, `4XY`, `40x`: a class misspelt; suggest the class of its first digit.
+    let hint = match t.as_bytes().first() {
+        Some(d @ b'1'..=b'5') if t.len() == 3 => format!(" (did you mean {}xx?)", *d as char),
+        _ => String::new(),
+    };
+    Err(E::custom(format!(
+        "expected an integer HTTP status (like 200) or a status class (4xx, 5xx), found {v:?}{hint}"
+    )))
+}
+
+/// `503` or `5xx`, for `{code, source}`.
+struct CodeOrClass(StatusSpec);
+
+impl<'de> Deserialize<'de> for CodeOrClass {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = CodeOrClass;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an integer HTTP status (like 200) or a class (4xx, 5xx)")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<CodeOrClass, E> {
+                Ok(CodeOrClass(StatusSpec::Code(code::<E>(v)?)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<CodeOrClass, E> {
+                Err(E::custom(format!("{v} is not an HTTP status (100 to 599)")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<CodeOrClass, E> {
+                status_text::<E>(v).map(CodeOrClass)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl<'de> Deserialize<'de> for StatusItem {
@@ -392,7 +459,7 @@ impl<'de> Deserialize<'de> for StatusItem {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct WithSource {
-            code: u16,
+            code: CodeOrClass,
             source: String,
         }
         struct V;
@@ -403,19 +470,20 @@ impl<'de> Deserialize<'de> for StatusItem {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusItem, E> {
                 Ok(StatusItem {
-                    code: code::<E>(v)?,
+                    code: StatusSpec::Code(code::<E>(v)?),
                     source: None,
                 })
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusItem, E> {
-                Err(E::custom(format!(
-                    "expected an integer HTTP status (like 200), found {v:?}"
-                )))
+                Ok(StatusItem {
+                    code: status_text::<E>(v)?,
+                    source: None,
+                })
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<StatusItem, A::Error> {
                 let w = WithSource::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 Ok(StatusItem {
-                    code: code::<A::Error>(w.code as u64)?,
+                    code: w.code.0,
                     source: Some(w.source),
                 })
             }
@@ -508,10 +576,14 @@ fn load_case(file: &Path, defaults: &Defaults, extra_vars: &Vars) -> Result<Case
     // One step at the top level, or `steps:`.
     let raw_steps: Vec<(Vec<Seg>, RawStep)> = match raw.steps {
         Some(steps) => {
-            if raw.request.is_some() || raw.expect.is_some() || raw.capture.is_some() {
+            if raw.request.is_some()
+                || raw.expect.is_some()
+                || raw.capture.is_some()
+                || raw.guess.is_some()
+            {
                 ctx.error(
                     &[Seg::Key("steps".into())],
-                    "`steps` cannot be combined with top-level `request`, `expect` or `capture`",
+                    "`steps` cannot be combined with top-level `request`, `expect`, `guess` or `capture`",
                     Some("move them into a step".into()),
                 );
             }
@@ -531,6 +603,7 @@ fn load_case(file: &Path, defaults: &Defaults, extra_vars: &Vars) -> Result<Case
                     name: None,
                     request: raw.request.unwrap_or_default(),
                     expect,
+                    guess: raw.guess,
                     capture: raw.capture.unwrap_or_default(),
                 },
             )],
@@ -561,6 +634,9 @@ fn load_case(file: &Path, defaults: &Defaults, extra_vars: &Vars) -> Result<Case
             &operation_default,
         );
         let expect = convert_expect(&mut ctx, &key(&at, "expect"), raw_step.expect);
+        let guess = raw_step
+            .guess
+            .and_then(|g| convert_guess(&mut ctx, &key(&at, "guess"), g));
         if let Some(request) = &request {
             check_defined(&mut ctx, &known, request.var_names(), &key(&at, "request"));
         }
@@ -571,6 +647,9 @@ fn load_case(file: &Path, defaults: &Defaults, extra_vars: &Vars) -> Result<Case
                 alt.expect.var_names(),
                 &key(&at, "expect"),
             );
+        }
+        for alt in guess.iter().flat_map(|g| &g.expect) {
+            check_defined(&mut ctx, &known, alt.expect.var_names(), &key(&at, "guess"));
         }
         let mut capture = Vec::new();
         for (name, expression) in raw_step.capture {
@@ -596,6 +675,7 @@ fn load_case(file: &Path, defaults: &Defaults, extra_vars: &Vars) -> Result<Case
                 name: raw_step.name,
                 request,
                 expect,
+                guess,
                 capture,
             });
         }
@@ -766,18 +846,75 @@ fn convert_request(
         }
     }
 
-    let body = match (raw.body, raw.raw_body) {
-        (Some(_), Some(_)) => {
-            ctx.error(
-                &key(at, "raw_body"),
-                "give `body` or `raw_body`, not both",
-                None,
-            );
-            BodyTemplate::Raw(String::new())
+    let given: Vec<&str> = [
+        ("body", raw.body.is_some()),
+        ("raw_body", raw.raw_body.is_some()),
+        ("raw_body_base64", raw.raw_body_base64.is_some()),
+        ("raw_body_fill", raw.raw_body_fill.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    let body = if given.len() > 1 {
+        ctx.error(
+            &key(at, given[1]),
+            format!(
+                "give one of `body`, `raw_body`, `raw_body_base64`, `raw_body_fill`, not {}",
+                given
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+            None,
+        );
+        BodyTemplate::Raw(String::new())
+    } else if let Some(v) = raw.body {
+        BodyTemplate::Json(v)
+    } else if let Some(s) = raw.raw_body {
+        BodyTemplate::Raw(s)
+    } else if let Some(b64) = raw.raw_body_base64 {
+        use base64::Engine as _;
+        // Whitespace is allowed so that a long value can be folded over lines in YAML.
+        let compact: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+        match base64::engine::general_purpose::STANDARD.decode(compact) {
+            Ok(bytes) => BodyTemplate::Bytes(bytes),
+            Err(e) => {
+                ctx.error(
+                    &key(at, "raw_body_base64"),
+                    format!("`raw_body_base64` is not valid base64: {e}"),
+                    Some(
+                        "standard alphabet with `=` padding, e.g. `/w==` for the byte 0xFF".into(),
+                    ),
+                );
+                BodyTemplate::Bytes(Vec::new())
+            }
         }
-        (Some(v), None) => BodyTemplate::Json(v),
-        (None, Some(s)) => BodyTemplate::Raw(s),
-        (None, None) => BodyTemplate::Json(Value::Object(Default::default())),
+    } else if let Some(fill) = raw.raw_body_fill {
+        let byte = match &fill.byte {
+            Value::String(s) if s.len() == 1 => Some(s.as_bytes()[0]),
+            Value::Number(n) => n.as_u64().and_then(|n| u8::try_from(n).ok()),
+            _ => None,
+        };
+        match byte {
+            Some(byte) => BodyTemplate::Fill {
+                byte,
+                length: fill.length,
+            },
+            None => {
+                ctx.error(
+                    &key(&key(at, "raw_body_fill"), "byte"),
+                    format!(
+                        "`byte` must be one ASCII character or an integer 0 to 255, found {}",
+                        describe(&fill.byte)
+                    ),
+                    None,
+                );
+                BodyTemplate::Bytes(Vec::new())
+            }
+        }
+    } else {
+        BodyTemplate::Json(Value::Object(Default::default()))
     };
     (ctx.errors.len() == errors_before).then_some(RequestTemplate {
         method,
@@ -827,6 +964,54 @@ fn convert_expect(ctx: &mut Ctx<'_>, at: &[Seg], raw: RawExpect) -> Vec<Alternat
         }
         None => convert_alternative(ctx, at, single).into_iter().collect(),
     }
+}
+
+fn convert_guess(ctx: &mut Ctx<'_>, at: &[Seg], raw: RawGuess) -> Option<Guess> {
+    let why = match raw.why {
+        Some(w) if !w.trim().is_empty() => w,
+        _ => {
+            ctx.error(
+                at,
+                "a `guess` must say `why:` no source settles it",
+                Some("add `why: ...` under `guess:`".into()),
+            );
+            String::new()
+        }
+    };
+    let errors_before = ctx.errors.len();
+    let expect = convert_expect(
+        ctx,
+        at,
+        RawExpect {
+            any_of: raw.any_of,
+            status: raw.status,
+            headers: raw.headers,
+            absent_headers: raw.absent_headers,
+            body: raw.body,
+            body_includes: raw.body_includes,
+            error: raw.error,
+        },
+    );
+    let empty = expect.iter().all(|a| {
+        let e = &a.expect;
+        matches!(e.start, StartExpect::Any)
+            && e.headers.is_empty()
+            && e.absent_headers.is_empty()
+            && e.body.is_none()
+            && e.error.is_none()
+    });
+    if empty && ctx.errors.len() == errors_before {
+        ctx.error(
+            at,
+            "a `guess` needs an expectation (status, headers, absent_headers, body, body_includes, error or any_of)",
+            None,
+        );
+    }
+    (ctx.errors.len() == errors_before).then_some(Guess {
+        why,
+        source: raw.source,
+        expect,
+    })
 }
 
 fn convert_alternative(ctx: &mut Ctx<'_>, at: &[Seg], raw: RawAlternative) -> Option<Alternative> {
@@ -1034,5 +1219,148 @@ mod tests {
         );
         assert!(parse_capture("agents").is_err());
         assert!(parse_capture("$.a[x]").is_err());
+    }
+
+    /// Loads one case file (with a suite.yaml giving the target prefix) and returns the case
+    /// or the rendered errors.
+    fn load_one(yaml: &str) -> Result<Case, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let op = dir.path().join("StartAssessmentRun");
+        fs::create_dir(&op).unwrap();
+        fs::write(
+            dir.path().join(SUITE_FILE),
+            "target_prefix: InspectorService\n",
+        )
+        .unwrap();
+        let file = op.join("c.yaml");
+        fs::write(&file, yaml).unwrap();
+        load_suite(&[file], &Vars::new())
+            .map(|mut s| s.cases.remove(0))
+            .map_err(|e| e.to_string())
+    }
+
+    const HEAD: &str = "name: c\nsource: model\nprovenance: modeled\n";
+
+    #[test]
+    fn a_guess_loads_at_the_top_and_per_step() {
+        let case = load_one(&format!(
+            "{HEAD}expect:\n  status: 4xx\nguess:\n  why: no source names it\n  source: notes\n  any_of:\n    - {{ error: {{ type: ValidationException }} }}\n    - {{ status: 400 }}\n"
+        ))
+        .unwrap();
+        let guess = case.steps[0].guess.as_ref().unwrap();
+        assert_eq!(guess.why, "no source names it");
+        assert_eq!(guess.source.as_deref(), Some("notes"));
+        assert_eq!(guess.expect.len(), 2);
+        assert!(matches!(
+            &case.steps[0].expect[0].expect.start,
+            StartExpect::Status(s) if s == &[StatusSpec::Class(4)]
+        ));
+
+        let case = load_one(&format!(
+            "{HEAD}steps:\n  - expect: {{ status: 200 }}\n  - expect: {{ status: 200 }}\n    guess: {{ why: w, body_includes: {{ a: 1 }} }}\n"
+        ))
+        .unwrap();
+        assert!(case.steps[0].guess.is_none());
+        assert!(case.steps[1].guess.is_some());
+    }
+
+    #[test]
+    fn a_guess_without_why_is_located() {
+        let err = load_one(&format!(
+            "{HEAD}expect:\n  status: 4xx\nguess:\n  status: 400\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("a `guess` must say `why:`"), "{err}");
+        assert!(err.contains("c.yaml:6:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_in_a_guess_get_a_did_you_mean() {
+        let err = load_one(&format!(
+            "{HEAD}expect:\n  status: 4xx\nguess:\n  why: w\n  stauts: 400\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("unknown field `stauts`"), "{err}");
+        assert!(err.contains("did you mean `status`?"), "{err}");
+        assert!(err.contains("c.yaml:8:"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_guess_or_one_beside_steps_is_an_error() {
+        let err = load_one(&format!(
+            "{HEAD}expect: {{ status: 200 }}\nguess: {{ why: w }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("a `guess` needs an expectation"), "{err}");
+        let err = load_one(&format!(
+            "{HEAD}guess: {{ why: w, status: 400 }}\nsteps:\n  - expect: {{ status: 200 }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("cannot be combined with top-level"), "{err}");
+    }
+
+    #[test]
+    fn status_classes_and_their_errors() {
+        let case = load_one(&format!(
+            "{HEAD}expect:\n  status:\n    - {{ code: 5xx, source: model }}\n    - 400\n"
+        ))
+        .unwrap();
+        let alt = &case.steps[0].expect[0];
+        assert_eq!(
+            alt.status_sources,
+            [(StatusSpec::Class(5), "model".to_owned())]
+        );
+        assert!(matches!(
+            &alt.expect.start,
+            StartExpect::Status(s) if s == &[StatusSpec::Class(5), StatusSpec::Code(400)]
+        ));
+
+        let err = load_one(&format!("{HEAD}expect:\n  status: 4yy\n")).unwrap_err();
+        assert!(err.contains("found \"4yy\" (did you mean 4xx?)"), "{err}");
+        assert!(err.contains("c.yaml:5:11"), "{err}");
+        let err = load_one(&format!("{HEAD}expect:\n  status: [200, 9xx]\n")).unwrap_err();
+        assert!(
+            err.contains("status class (4xx, 5xx), found \"9xx\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn raw_bodies_as_base64_and_as_a_fill() {
+        let case = load_one(&format!(
+            "{HEAD}request:\n  raw_body_base64: eyJh\n    Ijoi/yJ9\nexpect: {{ status: 200 }}\n"
+        ))
+        .unwrap();
+        let sent = case.steps[0].request.render(&Vars::new()).unwrap();
+        assert_eq!(sent.body, b"{\"a\":\"\xFF\"}");
+
+        let case = load_one(&format!(
+            "{HEAD}request:\n  raw_body_fill: {{ byte: \"a\", length: 5 }}\nexpect: {{ status: 413 }}\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            case.steps[0].request.render(&Vars::new()).unwrap().body,
+            b"aaaaa"
+        );
+
+        let err = load_one(&format!(
+            "{HEAD}request:\n  raw_body_base64: '***'\nexpect: {{ status: 200 }}\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("`raw_body_base64` is not valid base64"),
+            "{err}"
+        );
+        let err = load_one(&format!(
+            "{HEAD}request:\n  raw_body_fill: {{ byte: \"ab\", length: 5 }}\nexpect: {{ status: 200 }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("`byte` must be one ASCII character"), "{err}");
+        let err = load_one(&format!(
+            "{HEAD}request:\n  body: {{}}\n  raw_body_fill: {{ byte: 97, length: 5 }}\nexpect: {{ status: 200 }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("not `body` and `raw_body_fill`"), "{err}");
+        assert!(err.contains("c.yaml:6:"), "{err}");
     }
 }

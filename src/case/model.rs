@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::exchange::{Headers, Request};
-use crate::matching::{MessageExpect, Seg, resolve_value};
+use crate::matching::{MessageExpect, Seg, StatusSpec, resolve_value};
 use crate::vars::{self, UndefinedVar, Vars};
 
 /// How sure we are of an expectation, and why.
@@ -79,6 +79,15 @@ pub enum SignatureMode {
     Expired,
     /// Sign with an access key no account has.
     UnknownKey,
+    /// Sign with a credential scope naming another region than the endpoint's (see
+    /// `aws::wrong_region_for`).
+    WrongRegion,
+    /// Sign with a credential scope naming another signing name than the service's
+    /// (`aws::wrong_signing_name_for`).
+    WrongService,
+    /// Sign with stale temporary credentials the user supplies (`CONFORM_EXPIRED_*`), whose
+    /// session token has expired; conform cannot make such a token itself.
+    ExpiredToken,
 }
 
 /// All the cases selected from the files given.
@@ -113,14 +122,26 @@ pub struct Step {
     pub request: RequestTemplate,
     /// The case passes this step when any alternative passes (most cases have one).
     pub expect: Vec<Alternative>,
+    /// A labelled guess checked on the same response once `expect` passed: a mismatch is a
+    /// difference from a guess (`Outcome::Differs`), never a failure.
+    pub guess: Option<Guess>,
     pub capture: Vec<Capture>,
+}
+
+/// What a case expects where no source settles it, and why.
+#[derive(Clone, Debug)]
+pub struct Guess {
+    pub why: String,
+    pub source: Option<String>,
+    /// Passes when any alternative passes, like `Step::expect`.
+    pub expect: Vec<Alternative>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Alternative {
     pub expect: MessageExpect,
-    /// Where each accepted status code comes from, when the case says.
-    pub status_sources: Vec<(u16, String)>,
+    /// Where each accepted status (code or class) comes from, when the case says.
+    pub status_sources: Vec<(StatusSpec, String)>,
 }
 
 /// A request with `{{variables}}` still in it.
@@ -137,7 +158,16 @@ pub struct RequestTemplate {
 #[derive(Clone, Debug)]
 pub enum BodyTemplate {
     Json(Value),
+    /// UTF-8 text with `{{variables}}` filled in as plain text.
     Raw(String),
+    /// Exact bytes (`raw_body_base64`), for bodies that are not UTF-8; no variables.
+    Bytes(Vec<u8>),
+    /// `length` copies of one byte (`raw_body_fill`), built only when the request is sent, so
+    /// a body past a size limit needs neither a huge file nor memory while the suite loads.
+    Fill {
+        byte: u8,
+        length: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -167,6 +197,8 @@ impl RequestTemplate {
                 serde_json::to_vec(&resolve_value(v, vars)?).expect("JSON values serialise")
             }
             BodyTemplate::Raw(s) => vars::substitute(s, vars, false)?.into_bytes(),
+            BodyTemplate::Bytes(b) => b.clone(),
+            BodyTemplate::Fill { byte, length } => vec![*byte; *length],
         };
         Ok(Request {
             method: vars::substitute(&self.method, vars, false)?,
@@ -187,6 +219,7 @@ impl RequestTemplate {
         match &self.body {
             BodyTemplate::Raw(s) => add(s),
             BodyTemplate::Json(v) => crate::matching::Pattern::literal(v).var_names(&mut out),
+            BodyTemplate::Bytes(_) | BodyTemplate::Fill { .. } => {}
         }
         out
     }

@@ -1,17 +1,43 @@
-//! What several commands share: loading the suite (printing every case-file error), reading
-//! `--var`/`--vars`, and starting the embedded replay.
+//! What several commands share: the `--aws`/`--sign` flags and the target they describe,
+//! loading the suite (printing every case-file error), reading `--var`/`--vars`, and starting
+//! the embedded replay.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
+use clap::Args;
 
-use conform::case::{Suite, load_suite};
+use conform::aws::{AwsService, SecretScrubber, load_signer};
+use conform::case::{Suite, TargetKind, load_suite};
+use conform::http::{Client, ClientOptions, Signer};
 use conform::recording::load_recordings;
 use conform::replay::{Replay, ReplayServer};
+use conform::runner::Target;
 use conform::vars::Vars;
 
 use super::UsageError;
+
+/// Real AWS and signing endpoints.
+#[derive(Args, Debug, Clone)]
+pub struct AwsArgs {
+    /// Run against real AWS (inspector.<region>.amazonaws.com), requests signed with SigV4
+    #[arg(long)]
+    pub aws: bool,
+    /// AWS region (with --aws or --sign)
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Shared-config profile for credentials
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Use the FIPS endpoint (with --aws)
+    #[arg(long)]
+    pub fips: bool,
+    /// Sign requests to --endpoint-url with SigV4 (for emulators that check signatures)
+    #[arg(long)]
+    pub sign: bool,
+}
 
 /// The case paths to load: the ones given, or `cases/`.
 pub fn case_paths(given: &[PathBuf]) -> Vec<PathBuf> {
@@ -138,4 +164,94 @@ pub fn aws_service(
         ))
         .into()),
     }
+}
+
+/// A target that is not the built-in replay: real AWS, or an endpoint, signed or not.
+pub struct RemoteTarget {
+    pub target: Target,
+    /// True for real AWS (`--aws`).
+    pub aws: bool,
+    pub region: Option<String>,
+    /// Removes the signer's secrets from text; `None` when requests are not signed.
+    pub scrubber: Option<SecretScrubber>,
+}
+
+/// The target `--aws`, `--sign` and `--endpoint-url` describe; `Ok(None)` when none of them is
+/// given (the caller picks its default). Credentials are loaded here, so that a missing one
+/// stops the command before any request is sent.
+pub async fn remote_target(
+    service: Option<&AwsService>,
+    aws: &AwsArgs,
+    endpoint_url: Option<&str>,
+    options: ClientOptions,
+) -> Result<Option<RemoteTarget>> {
+    if aws.fips && !aws.aws {
+        return Err(UsageError("--fips goes with --aws".into()).into());
+    }
+    let region = || {
+        aws.region
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                let flag = if aws.aws { "--aws" } else { "--sign" };
+                UsageError(format!(
+                    "{flag} needs a region: pass --region REGION or set AWS_REGION"
+                ))
+            })
+    };
+    let service = || {
+        service.ok_or_else(|| {
+            UsageError(
+                "--aws and --sign need the service's signing name and endpoints: no suite.yaml \
+                 above the selected cases names a `model:`"
+                    .into(),
+            )
+        })
+    };
+    let (url, kind, region) = if aws.aws {
+        let region = region()?;
+        let url = match endpoint_url {
+            Some(url) => url.to_owned(),
+            None => service()?
+                .endpoint_for(region, aws.fips)
+                .map_err(|e| UsageError(e.to_string()))?,
+        };
+        (url, TargetKind::Aws, Some(region))
+    } else if aws.sign {
+        let url = endpoint_url.ok_or_else(|| {
+            UsageError(
+                "--sign signs requests to --endpoint-url URL; give one (or use --aws)".into(),
+            )
+        })?;
+        (url.to_owned(), TargetKind::Signed, Some(region()?))
+    } else if let Some(url) = endpoint_url {
+        (url.to_owned(), TargetKind::Endpoint, None)
+    } else {
+        return Ok(None);
+    };
+
+    let (signer, scrubber) = match region {
+        Some(region) if kind != TargetKind::Endpoint => {
+            let signer = load_signer(service()?, region, aws.profile.as_deref())
+                .await
+                .map_err(|e| UsageError(e.to_string()))?;
+            let scrubber = signer.scrubber();
+            (Some(Arc::new(signer) as Arc<dyn Signer>), Some(scrubber))
+        }
+        _ => (None, None),
+    };
+    let client = Client::new(&url, signer, options).map_err(|e| UsageError(e.to_string()))?;
+    // Real AWS is sent nothing conform does not need: the run id is for replay servers.
+    let client = if aws.aws {
+        client.without_run_id()
+    } else {
+        client
+    };
+    Ok(Some(RemoteTarget {
+        target: Target { kind, client },
+        aws: aws.aws,
+        region: region.map(str::to_owned),
+        scrubber,
+    }))
 }

@@ -2,7 +2,7 @@
 //! under `recordings/`, one file per case. Progress goes to stderr, the summary to stdout.
 //!
 //! Also the one place that turns `--aws`/`--sign`/`--region`/`--profile`/`--fips` into a
-//! signed target ([`remote_target`]), so that `run` and `record` sign the same way. Nothing
+//! signed target (`common::remote_target`), so that `run` and `record` sign the same way. Nothing
 //! here prints a credential: every line shown goes through the signer's scrubber first.
 
 use std::path::PathBuf;
@@ -13,18 +13,17 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use conform::aws::{AwsService, SecretScrubber, load_signer};
-use conform::case::TargetKind;
-use conform::http::{Client, ClientOptions, Signer};
+use conform::aws::SecretScrubber;
+use conform::http::ClientOptions;
 use conform::record::{
     CaseRecord, RecordEvent, RecordMode, RecordOptions, RecordStatus, RecordSummary, RetryPolicy,
     find_cases_root,
 };
-use conform::runner::{Outcome, RunOptions, Selection, Target};
+use conform::runner::{Outcome, RunOptions, Selection};
 
 use super::UsageError;
 use super::common;
-use super::run::AwsArgs;
+use super::common::AwsArgs;
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
@@ -99,90 +98,6 @@ impl From<ModeArg> for RecordMode {
     }
 }
 
-/// A target that is not the built-in replay: real AWS, or an endpoint, signed or not.
-pub struct RemoteTarget {
-    pub target: Target,
-    /// True for real AWS (`--aws`).
-    pub aws: bool,
-    pub region: Option<String>,
-    /// Removes the signer's secrets from text; `None` when requests are not signed.
-    pub scrubber: Option<SecretScrubber>,
-}
-
-/// The target `--aws`, `--sign` and `--endpoint-url` describe; `Ok(None)` when none of them is
-/// given (the caller picks its default). Credentials are loaded here, so that a missing one
-/// stops the command before any request is sent. `service` (signing name, endpoints) comes
-/// from the suite's model; `--aws` and `--sign` need it.
-pub async fn remote_target(
-    service: Option<&AwsService>,
-    aws: &AwsArgs,
-    endpoint_url: Option<&str>,
-    options: ClientOptions,
-) -> Result<Option<RemoteTarget>> {
-    if aws.fips && !aws.aws {
-        return Err(UsageError("--fips goes with --aws".into()).into());
-    }
-    let region = || {
-        aws.region
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| {
-                let flag = if aws.aws { "--aws" } else { "--sign" };
-                UsageError(format!(
-                    "{flag} needs a region: pass --region REGION or set AWS_REGION"
-                ))
-            })
-    };
-    let service = || {
-        service.ok_or_else(|| {
-            UsageError(
-                "--aws and --sign need the service's signing name and endpoints: no suite.yaml above the selected cases names a `model:`"
-                    .into(),
-            )
-        })
-    };
-    let (url, kind, region) = if aws.aws {
-        let region = region()?;
-        let url = match endpoint_url {
-            Some(url) => url.to_owned(),
-            None => service()?
-                .endpoint_for(region, aws.fips)
-                .map_err(|e| UsageError(e.to_string()))?,
-        };
-        (url, TargetKind::Aws, Some(region))
-    } else if aws.sign {
-        let url = endpoint_url.ok_or_else(|| {
-            UsageError(
-                "--sign signs requests to --endpoint-url URL; give one (or use --aws)".into(),
-            )
-        })?;
-        (url.to_owned(), TargetKind::Signed, Some(region()?))
-    } else if let Some(url) = endpoint_url {
-        (url.to_owned(), TargetKind::Endpoint, None)
-    } else {
-        return Ok(None);
-    };
-
-    let (signer, scrubber) = match region {
-        Some(region) if kind != TargetKind::Endpoint => {
-            let signer = load_signer(service()?, region, aws.profile.as_deref())
-                .await
-                .map_err(|e| UsageError(e.to_string()))?;
-            let scrubber = signer.scrubber();
-            (Some(Arc::new(signer) as Arc<dyn Signer>), Some(scrubber))
-        }
-        _ => (None, None),
-    };
-    let client = Client::new(&url, signer, options).map_err(|e| UsageError(e.to_string()))?;
-    Ok(Some(RemoteTarget {
-        target: Target { kind, client },
-        aws: aws.aws,
-        region: region.map(str::to_owned),
-        scrubber,
-    }))
-}
-
 pub async fn record(args: RecordArgs) -> Result<ExitCode> {
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         return Err(UsageError(format!(
@@ -208,7 +123,7 @@ pub async fn record(args: RecordArgs) -> Result<ExitCode> {
         max_body: args.max_body,
         pool_size: args.jobs.max(1),
     };
-    let Some(remote) = remote_target(
+    let Some(remote) = common::remote_target(
         if args.aws.aws || args.aws.sign {
             common::aws_service(&suite.cases, &selected)?
         } else {

@@ -1,5 +1,6 @@
 //! `conform run`: select cases, run them against a target, print one line per case with a
-//! diff for each failure, write `--junit`/`--json`, end with `N passed, N failed, N skipped`.
+//! diff for each failure or difference from a labelled guess and the harmless differences
+//! under it, write `--junit`/`--json`, end with `N passed, N failed, N skipped`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,11 +13,13 @@ use conform::aws::SecretScrubber;
 use conform::case::{Case, TargetKind};
 use conform::http::{Client, ClientOptions};
 use conform::report::{self, RunReport};
-use conform::runner::{self, CaseResult, Outcome, RunOptions, Selection, Summary, Target};
+use conform::runner::{
+    self, CaseResult, Judgement, Outcome, RunOptions, Selection, Strictness, Summary, Target,
+};
 use conform::snapshot::{self, SnapFile, SnapshotCheck, SnapshotInfo, WriteMode, snapshot_path};
 
 use super::UsageError;
-use super::common;
+use super::common::{self, AwsArgs};
 use super::style::{ColorChoice, Style};
 
 #[derive(Args, Debug)]
@@ -73,29 +76,24 @@ pub struct RunArgs {
     /// Suffix naming the target in snapshot files (<case>@<suffix>.snap) [default: the target kind]
     #[arg(long, value_name = "NAME", requires = "snapshots")]
     pub snapshot_suffix: Option<String>,
+    /// Fail cases whose answer differs from a labelled guess (inferred expectations)
+    #[arg(long)]
+    pub strict_inferred: bool,
+    /// Fail cases that show harmless differences (a Content-Type parameter, unknown members)
+    #[arg(long)]
+    pub strict: bool,
     /// Colour: auto, always, never (NO_COLOR is honoured)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }
 
-/// Real AWS and signing endpoints.
-#[derive(Args, Debug, Clone)]
-pub struct AwsArgs {
-    /// Run against real AWS (inspector.<region>.amazonaws.com), requests signed with SigV4
-    #[arg(long)]
-    pub aws: bool,
-    /// AWS region (with --aws or --sign)
-    #[arg(long, env = "AWS_REGION")]
-    pub region: Option<String>,
-    /// Shared-config profile for credentials
-    #[arg(long, env = "AWS_PROFILE")]
-    pub profile: Option<String>,
-    /// Use the FIPS endpoint (with --aws)
-    #[arg(long)]
-    pub fips: bool,
-    /// Sign requests to --endpoint-url with SigV4 (for emulators that check signatures)
-    #[arg(long)]
-    pub sign: bool,
+impl RunArgs {
+    pub fn strictness(&self) -> Strictness {
+        Strictness {
+            inferred: self.strict_inferred,
+            notes: self.strict,
+        }
+    }
 }
 
 pub async fn run(args: RunArgs) -> Result<ExitCode> {
@@ -135,6 +133,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         vars,
     };
     let style = Style::for_stdout(args.color);
+    let strict = args.strictness();
     eprintln!(
         "conform: {} of {} cases against {} ({})",
         selected.len(),
@@ -165,7 +164,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
                     Err(e) => snapshot_error = Some(e),
                 }
             }
-            print!("{}", scrub(render_result(case, &shown, &style)));
+            print!("{}", scrub(render_result(case, &shown, strict, &style)));
         },
     )
     .await;
@@ -178,9 +177,9 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         }
     }
 
-    let summary = Summary::of(&results);
+    let summary = Summary::judged(&results, strict);
     write_reports(&args, &suite.cases, &results, &target, &scrub)?;
-    println!("{}", summary_line(&summary));
+    println!("{}", summary_lines(&summary, strict));
     Ok(if summary.all_passed() {
         ExitCode::SUCCESS
     } else {
@@ -206,7 +205,7 @@ pub async fn build_target(
         Client::new(url, signer, options.clone())
             .map_err(|e| anyhow::Error::from(UsageError(e.to_string())))
     };
-    if let Some(remote) = super::record::remote_target(
+    if let Some(remote) = common::remote_target(
         service,
         &args.aws,
         args.endpoint_url.as_deref(),
@@ -248,6 +247,7 @@ fn write_reports(
         results,
         target_kind: target.kind.to_string(),
         endpoint: target.client.base().to_owned(),
+        strict: args.strictness(),
     };
     let write = |path: &Path, text: String| -> Result<()> {
         conform::recording::write_atomically(path, text.as_bytes())
@@ -262,8 +262,14 @@ fn write_reports(
     Ok(())
 }
 
-/// One line per case; for a failure, what differs and the diff, indented.
-pub fn render_result(case: &Case, result: &CaseResult, style: &Style) -> String {
+/// One line per case; for a failure or a difference from a labelled guess, what differs and
+/// the diff, indented; then the harmless differences (`note: ...`).
+pub fn render_result(
+    case: &Case,
+    result: &CaseResult,
+    strict: Strictness,
+    style: &Style,
+) -> String {
     let ms = result.duration.as_secs_f64() * 1000.0;
     let step_label = |step: usize| {
         if case.steps.len() > 1 {
@@ -277,7 +283,15 @@ pub fn render_result(case: &Case, result: &CaseResult, style: &Style) -> String 
             String::new()
         }
     };
+    let failed = result.judge(strict) == Judgement::Failed;
     let mut out = match &result.outcome {
+        // Passing, but for the harmless differences that --strict fails.
+        Outcome::Passed if failed => format!(
+            "{}  {}  {}\n       harmless differences fail under --strict\n",
+            style.red("FAIL "),
+            case.name,
+            style.dim(&case.file.display().to_string())
+        ),
         Outcome::Passed => format!(
             "{}  {} {}\n",
             style.green("PASS "),
@@ -310,35 +324,135 @@ pub fn render_result(case: &Case, result: &CaseResult, style: &Style) -> String 
                 step_label(*step),
                 style.dim(&case.file.display().to_string())
             );
-            for m in mismatches {
-                out.push_str(&format!("       {}: {}\n", m.path, m.message));
-            }
-            for line in style.diff(diff).lines() {
-                out.push_str(&format!("       {line}\n"));
-            }
+            push_mismatches(&mut out, mismatches, diff, style);
+            out
+        }
+        Outcome::Differs {
+            step,
+            mismatches,
+            diff,
+            why,
+        } => {
+            // Its own word, so nobody mistakes a guess for a fact; FAIL only when asked.
+            let (word, tail) = if failed {
+                (
+                    style.red("FAIL "),
+                    if strict.inferred {
+                        " (--strict-inferred)"
+                    } else {
+                        " (--strict: harmless differences too)"
+                    },
+                )
+            } else {
+                (style.yellow("DIFFERS"), "")
+            };
+            let mut out = format!(
+                "{word}  {}{}  {}\n       differs from a labelled guess (inferred){tail}\n       why: {}\n",
+                case.name,
+                step_label(*step),
+                style.dim(&case.file.display().to_string()),
+                why.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+            push_mismatches(&mut out, mismatches, diff, style);
             out
         }
     };
-    // What validation against the suite's service model noted: shown, never a failure.
-    for note in &result.model_notes {
-        out.push_str(&format!("       {}: {note}\n", style.dim("note")));
+    for n in &result.notes {
+        let step = if case.steps.len() > 1 {
+            format!("step {}: ", n.step + 1)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "       {} {step}{}: {}\n",
+            style.dim("note:"),
+            n.path,
+            n.message
+        ));
     }
     out
 }
 
-/// `N passed, N failed, N skipped`; cases that errored count as failed.
-pub fn summary_line(s: &Summary) -> String {
-    let errors = if s.errored > 0 {
-        format!("({} of the failures got no usable response)\n", s.errored)
-    } else {
-        String::new()
+fn push_mismatches(
+    out: &mut String,
+    mismatches: &[conform::matching::Mismatch],
+    diff: &str,
+    style: &Style,
+) {
+    for m in mismatches {
+        out.push_str(&format!("       {}: {}\n", m.path, m.message));
+    }
+    for line in style.diff(diff).lines() {
+        out.push_str(&format!("       {line}\n"));
+    }
+}
+
+/// The line before the last: what differs from labelled guesses and what shows harmless
+/// differences, counted apart from the failures; `None` when there is neither.
+pub fn notes_line(s: &Summary, strict: Strictness) -> Option<String> {
+    let cases = |n: usize| {
+        if n == 1 {
+            "1 case".to_owned()
+        } else {
+            format!("{n} cases")
+        }
     };
-    format!(
-        "{errors}{} passed, {} failed, {} skipped",
+    let verb = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            one.to_owned()
+        } else {
+            many.to_owned()
+        }
+    };
+    let mut parts = Vec::new();
+    if s.differs > 0 {
+        parts.push(format!(
+            "{} {} from a labelled guess ({})",
+            cases(s.differs),
+            verb(s.differs, "differs", "differ"),
+            if strict.inferred {
+                "failures under --strict-inferred"
+            } else {
+                "not failures; --strict-inferred fails them"
+            }
+        ));
+    }
+    if s.with_notes > 0 {
+        parts.push(format!(
+            "{} {} harmless differences ({})",
+            cases(s.with_notes),
+            verb(s.with_notes, "shows", "show"),
+            if strict.notes {
+                "failures under --strict"
+            } else {
+                "--strict fails them"
+            }
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("notes: {}", parts.join("; ")))
+}
+
+/// The closing lines: how many failures got no usable response, then `notes_line`, then
+/// `N passed, N failed, N skipped` (cases that errored count as failed), always last.
+pub fn summary_lines(s: &Summary, strict: Strictness) -> String {
+    let mut out = String::new();
+    if s.errored > 0 {
+        out.push_str(&format!(
+            "({} of the failures got no usable response)\n",
+            s.errored
+        ));
+    }
+    if let Some(line) = notes_line(s, strict) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} passed, {} failed, {} skipped",
         s.passed,
         s.failed + s.errored,
         s.skipped
-    )
+    ));
+    out
 }
 
 /// `--snapshots DIR`: after each case, its normalised response is checked against the
@@ -385,7 +499,11 @@ impl Snapshots {
 
     /// The outcome to report instead of the runner's, when the snapshot changes it.
     fn apply(&self, case: &Case, result: &CaseResult) -> Result<Option<Outcome>> {
-        if !matches!(result.outcome, Outcome::Passed | Outcome::Failed { .. }) {
+        // A difference from a guess passed its firm part: its response is locked like any.
+        if !matches!(
+            result.outcome,
+            Outcome::Passed | Outcome::Failed { .. } | Outcome::Differs { .. }
+        ) {
             return Ok(None);
         }
         let stem = case

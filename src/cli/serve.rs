@@ -1,5 +1,9 @@
 //! `conform serve`: the replay server in the foreground until Ctrl-C, with a near-miss report
 //! on stderr for every request no recording matches, and `--strict` accounting at shutdown.
+//!
+//! At shutdown every recorded sequence some run left part-way is listed (file, run id,
+//! position of total), whatever the flags: it is what makes the next run against a server
+//! behave differently, so it is never silent. With `--strict` it makes the exit code 1.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -25,7 +29,7 @@ pub struct ServeArgs {
     /// Allow an address other than loopback (the server has no authentication)
     #[arg(long)]
     pub allow_remote: bool,
-    /// At shutdown, exit 1 if any request missed or any recording went unused, and list them
+    /// At shutdown, exit 1 if any request missed, any recording went unused or any sequence was left part-way, and list them
     #[arg(long)]
     pub strict: bool,
 }
@@ -80,6 +84,25 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         "conform serve: {} requests answered, {} missed",
         stats.served, stats.missed
     );
+    // Up to a thousand runs can be part-way: list enough to act on, count the rest.
+    const SHOWN_PART_WAY: usize = 100;
+    for p in stats.part_way.iter().take(SHOWN_PART_WAY) {
+        eprintln!("part-way: {}", p.describe());
+    }
+    if stats.part_way.len() > SHOWN_PART_WAY {
+        eprintln!(
+            "part-way: ... and {} more",
+            stats.part_way.len() - SHOWN_PART_WAY
+        );
+    }
+    if stats.states.evicted > 0 {
+        eprintln!(
+            "conform serve: {} run states evicted (over {} runs at once), {} of them part-way",
+            stats.states.evicted,
+            conform::replay::MAX_RUNS,
+            stats.states.evicted_part_way
+        );
+    }
     if !args.strict {
         return Ok(ExitCode::SUCCESS);
     }
@@ -95,7 +118,11 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     for u in stats.unused.iter().chain(&server.replay().shadowed) {
         eprintln!("unused: {u}");
     }
-    let clean = stats.missed == 0 && stats.unused.is_empty() && server.replay().shadowed.is_empty();
+    let clean = stats.missed == 0
+        && stats.unused.is_empty()
+        && server.replay().shadowed.is_empty()
+        && stats.part_way.is_empty()
+        && stats.states.evicted_part_way == 0;
     Ok(if clean {
         ExitCode::SUCCESS
     } else {

@@ -1,64 +1,37 @@
-//! The `conform compare --junit` report: one `<testcase>` per exchange. A different answer is
-//! a `<failure>` (its differences and diff), no usable answer an `<error>`, as for
-//! `conform run`; the scores go in the suite's `<properties>`. Pure: returns a string.
+//! The `conform compare --junit` report, through `quick-junit` (nextest's): one `<testcase>`
+//! per exchange. A different answer is a `<failure>` (its differences and diff), no usable
+//! answer an `<error>`, as for `conform run`; the scores go in the suite's `<properties>`.
+//! Pure: returns a string.
 
-use std::fmt::Write as _;
+use std::time::Duration;
 
-use crate::report::xml_escape as escape;
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::fidelity::{Class, CompareReport, percent};
+use crate::report::xml_safe;
 
 pub fn render(report: &CompareReport<'_>) -> String {
     let score = report.score();
-    let total: f64 = report
-        .results
-        .iter()
-        .map(|r| r.duration.as_secs_f64())
-        .sum();
-    let counts = format!(
-        "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{total:.3}\"",
-        score.exchanges, score.different, score.errored
-    );
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"conform compare\" {counts}>");
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"conform compare {}\" {counts}>",
-        escape(report.endpoint)
-    );
-    out.push_str("    <properties>\n");
-    let mut property = |name: &str, value: String| {
-        let _ = writeln!(
-            out,
-            "      <property name=\"{name}\" value=\"{}\"/>",
-            escape(&value)
-        );
-    };
-    property("recordings", report.recordings.to_owned());
-    property("fidelity.exchanges", percent(score.exchange_score()));
-    property("fidelity.fields", percent(score.field_score()));
-    property("identical", score.identical.to_string());
-    property("equivalent", score.equivalent.to_string());
+    let total: Duration = report.results.iter().map(|r| r.duration).sum();
+    let mut suite = TestSuite::new(format!("conform compare {}", report.endpoint));
+    suite.set_time(total);
+    suite.add_property(Property::new("recordings", report.recordings));
+    suite.add_property(Property::new(
+        "fidelity.exchanges",
+        percent(score.exchange_score()),
+    ));
+    suite.add_property(Property::new(
+        "fidelity.fields",
+        percent(score.field_score()),
+    ));
+    suite.add_property(Property::new("identical", score.identical.to_string()));
+    suite.add_property(Property::new("equivalent", score.equivalent.to_string()));
     if let Some(min) = report.min_fidelity {
-        property("min-fidelity", min.to_string());
+        suite.add_property(Property::new("min-fidelity", min.to_string()));
     }
-    out.push_str("    </properties>\n");
     for r in report.results {
-        let classname = r
-            .name
-            .rsplit_once('/')
-            .map(|(dir, _)| dir.replace('/', "."))
-            .unwrap_or_default();
-        let _ = write!(
-            out,
-            "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" time=\"{:.3}\"",
-            escape(&r.name),
-            escape(&classname),
-            escape(&r.file.display().to_string()),
-            r.duration.as_secs_f64()
-        );
-        match r.class() {
-            Class::Identical | Class::Equivalent => out.push_str("/>\n"),
+        let status = match r.class() {
+            Class::Identical | Class::Equivalent => TestCaseStatus::success(),
             Class::Different => {
                 let c = &r.comparison;
                 let listed: Vec<String> = c
@@ -66,32 +39,41 @@ pub fn render(report: &CompareReport<'_>) -> String {
                     .iter()
                     .map(|m| format!("{}: {}", m.path, m.message))
                     .collect();
-                let _ = writeln!(
-                    out,
-                    ">\n      <failure type=\"different\" message=\"{} difference(s): {}\">{}\n\n{}</failure>\n    </testcase>",
+                let paths: Vec<&str> = c.differences.iter().map(|m| m.path.as_str()).collect();
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_type("different");
+                s.set_message(xml_safe(&format!(
+                    "{} difference(s): {}",
                     c.differences.len(),
-                    escape(
-                        &c.differences
-                            .iter()
-                            .map(|m| m.path.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    escape(&listed.join("\n")),
-                    escape(&c.diff())
-                );
+                    paths.join(", ")
+                )));
+                s.set_description(xml_safe(&format!("{}\n\n{}", listed.join("\n"), c.diff())));
+                s
             }
             Class::Errored => {
                 let message = r.error.as_deref().unwrap_or("no usable answer");
-                let _ = writeln!(
-                    out,
-                    ">\n      <error type=\"error\" message=\"{}\">{}</error>\n    </testcase>",
-                    escape(message),
-                    escape(message)
-                );
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_type("error");
+                s.set_message(xml_safe(message));
+                s.set_description(xml_safe(message));
+                s
             }
-        }
+        };
+        let mut tc = TestCase::new(r.name.as_str(), status);
+        tc.set_classname(
+            r.name
+                .rsplit_once('/')
+                .map(|(dir, _)| dir.replace('/', "."))
+                .unwrap_or_default(),
+        );
+        tc.set_time(r.duration);
+        tc.extra
+            .insert("file".into(), r.file.display().to_string().into());
+        suite.add_test_case(tc);
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    let mut out = Report::new("conform compare");
+    out.set_time(total);
+    out.add_test_suite(suite);
+    out.to_string()
+        .unwrap_or_else(|e| format!("<!-- cannot write the JUnit report: {e} -->\n"))
 }

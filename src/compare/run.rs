@@ -4,7 +4,9 @@
 //!
 //! Exchanges are sent one at a time, recordings in path order and exchanges in file order:
 //! a recording may be a sequence (the same request answered differently the second time),
-//! which only means something when its requests arrive in order.
+//! which only means something when its requests arrive in order. The client sends its run id
+//! with each of them, so a `conform serve` compared against answers this comparison's sequences
+//! from their start, whatever other runs left behind.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -126,7 +128,7 @@ pub async fn compare_recordings(
 }
 
 /// The request a recording describes, as it goes on the wire: the recorded method, path and
-/// headers, and the body (a JSON value sent compact, or the raw text as is).
+/// headers, and the body (a JSON value sent compact, or the raw text or bytes as they are).
 ///
 /// Headers that vary per call or per SDK (signatures, dates, lengths, hosts) are left out: a
 /// recorded `authorization` is redacted and meaningless, and the client sets `content-length`
@@ -138,10 +140,9 @@ pub fn request_of(recorded: &RecordedRequest) -> Request {
             headers.append(name, value.clone());
         }
     }
-    let body = match (&recorded.body, &recorded.raw_body) {
-        (Some(value), _) => serde_json::to_vec(value).unwrap_or_default(),
-        (None, Some(raw)) => raw.as_bytes().to_vec(),
-        (None, None) => Vec::new(),
+    let body = match &recorded.body {
+        Some(value) => serde_json::to_vec(value).unwrap_or_default(),
+        None => recorded.raw_bytes().unwrap_or_default(),
     };
     Request {
         method: recorded.method.clone(),

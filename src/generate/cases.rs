@@ -579,7 +579,8 @@ impl<'a> Ctx<'a> {
         let mut alts = vec![json!({
             "status": 400,
             "headers": { "x-amzn-requestid": { "matches": "any-string" } },
-            "error": { "type": "ValidationException" }
+            // PROTOCOL-NOTES' common-errors list spells it ValidationError.
+            "error": { "type": ["ValidationException", "ValidationError"] }
         })];
         if wrong_type {
             alts.push(json!({
@@ -613,7 +614,7 @@ impl<'a> Ctx<'a> {
             "a constraint violation is the caller's fault, a 4xx (Smithy constraint traits; {} error responses).",
             self.model.service.protocol.name()
         );
-        let e = guessed(&firm, &why, alts);
+        let e = guessed(Some(json!({ "status": "4xx" })), &firm, &why, alts);
         let answer = Answer {
             status: 400,
             body: json!({ "__type": "ValidationException", "message": INFERRED_MESSAGE }),
@@ -639,6 +640,7 @@ impl<'a> Ctx<'a> {
             "The model allows {label} at this edge of its {trait_text}, so no constraint error is due; whether the service accepts what the value names (an entity, a name of this length) the model does not say, so one of the declared client errors is accepted too. The recording holds the 200."
         );
         let e = guessed(
+            None,
             "the value meets the model's constraints (no constraint-violation error).",
             &why,
             alts,
@@ -715,6 +717,7 @@ impl<'a> Ctx<'a> {
             );
         }
         if let Some(v) = wrong_type(model, m) {
+            let wrong = json_type_of(&v);
             self.push_edge(
                 out,
                 site,
@@ -726,7 +729,8 @@ impl<'a> Ctx<'a> {
                 ),
                 with(Some(v)),
                 &["constraint", "wrong-type"],
-                format!("constraint:{cid}.type"),
+                // The id the curated suite and the coverage table use for the same edge.
+                format!("wrong-type:{cid}.{wrong}"),
                 self.rejected("type", &site.label, true),
             );
         }
@@ -938,6 +942,18 @@ fn length_edges(len: crate::model::Length) -> Vec<(u64, &'static str, bool)> {
         out.push((max + 1, "max + 1", false));
     }
     out
+}
+
+/// The JSON type a value has, as `wrong-type:` coverage ids name it.
+fn json_type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 #[cfg(test)]

@@ -81,6 +81,9 @@ pub struct Expectation {
     pub provenance: &'static str,
     pub why: Option<String>,
     pub expect: Value,
+    /// The case's `guess:` block (`why` and the alternatives), when a firm `expect` stands
+    /// beside it.
+    pub guess: Option<Value>,
 }
 
 /// A firm expectation: the model fixes it.
@@ -89,6 +92,7 @@ pub fn modeled(expect: Value) -> Expectation {
         provenance: "modeled",
         why: None,
         expect,
+        guess: None,
     }
 }
 
@@ -97,14 +101,37 @@ pub fn modeled(expect: Value) -> Expectation {
 /// `inferred` case whose whole expectation is `any_of` the alternatives. When the `guess:`
 /// block lands, this one function changes: `modeled` with `expect: firm` and
 /// `guess: { why, any_of }`.
-pub fn guessed(firm: &str, why: &str, alternatives: Vec<Value>) -> Expectation {
-    Expectation {
-        provenance: "inferred",
-        why: Some(format!("{why} What a source does fix: {firm}")),
-        expect: if alternatives.len() == 1 {
-            alternatives.into_iter().next().unwrap_or(Value::Null)
-        } else {
-            json!({ "any_of": alternatives })
+pub fn guessed(
+    firm: Option<Value>,
+    firm_text: &str,
+    why: &str,
+    alternatives: Vec<Value>,
+) -> Expectation {
+    let alternatives = if alternatives.len() == 1 {
+        alternatives.into_iter().next().unwrap_or(Value::Null)
+    } else {
+        json!({ "any_of": alternatives })
+    };
+    match firm {
+        // What a source fixes is firm (a failure when it does not hold); the rest is the guess.
+        Some(firm) => {
+            let mut guess = json!({ "why": why });
+            if let (Some(g), Value::Object(alts)) = (guess.as_object_mut(), alternatives) {
+                g.extend(alts);
+            }
+            Expectation {
+                provenance: "modeled",
+                why: None,
+                expect: firm,
+                guess: Some(guess),
+            }
+        }
+        // Nothing a case can check is fixed: the whole expectation is the guess.
+        None => Expectation {
+            provenance: "inferred",
+            why: Some(format!("{why} What a source does fix: {firm_text}")),
+            expect: alternatives,
+            guess: None,
         },
     }
 }

@@ -18,4 +18,4 @@ pub use cases::FAULT_HEADER;
 pub use error::GenerateError;
 pub use examples::ExampleSet;
 pub use plan::{Generated, Options, Overlap, plan};
-pub use write::{Drift, Plan, apply, drift};
+pub use write::{Drift, Plan, apply, drift, is_generated};

@@ -317,6 +317,8 @@ struct CaseDoc {
     skip: BTreeMap<String, String>,
     request: RequestDoc,
     expect: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guess: Option<Value>,
 }
 
 #[derive(Serialize)]
@@ -356,6 +358,7 @@ fn case_doc(model: &Model, case: &GenCase) -> CaseDoc {
             body: case.body.clone(),
         },
         expect: case.expectation.expect.clone(),
+        guess: case.expectation.guess.clone(),
     }
 }
 
@@ -398,6 +401,7 @@ fn recording_of(model: &Model, operation: &str, case: &GenCase) -> Recording {
                 headers,
                 body: Some(case.body.clone()),
                 raw_body: None,
+                raw_body_base64: None,
             },
             response: RecordedResponse {
                 status: case.answer.status,

@@ -1,13 +1,17 @@
 //! The HTTP client the runner and the recorder send with: any method, any headers, raw bytes,
 //! a per-request timeout, and a cap on how much of a response body is read, so that a
 //! misbehaving endpoint can neither hang a run nor exhaust memory.
+//!
+//! Each client carries a run id (see `run_id.rs`) that it sends with every request, so that a
+//! replay server keeps one run's sequence positions apart from another's. A client for real
+//! AWS is built [`without_run_id`](Client::without_run_id): nothing extra goes to AWS.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::sign::Signer;
 use crate::case::SignatureMode;
-use crate::exchange::{Headers, Request, Response};
+use crate::exchange::{Headers, RUN_ID_HEADER, Request, Response};
 
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
@@ -33,6 +37,8 @@ pub struct Client {
     base: String,
     signer: Option<Arc<dyn Signer>>,
     options: ClientOptions,
+    /// Sent in [`RUN_ID_HEADER`] with every request; clones share it (one invocation, one run).
+    run_id: Option<String>,
 }
 
 /// Why no response came back. Messages say what happened in a user's words and never carry
@@ -84,7 +90,27 @@ impl Client {
             base: base.trim_end_matches('/').to_owned(),
             signer,
             options,
+            run_id: Some(super::run_id::fresh_run_id()),
         })
+    }
+
+    /// The same client, sending no run id: for real AWS, which is sent nothing conform does
+    /// not need.
+    pub fn without_run_id(mut self) -> Self {
+        self.run_id = None;
+        self
+    }
+
+    /// The same client, sending this run id instead of its fresh one (tests, and callers that
+    /// want several clients in one run).
+    pub fn with_run_id(mut self, run_id: impl Into<String>) -> Self {
+        self.run_id = Some(run_id.into());
+        self
+    }
+
+    /// The run id sent with every request, if any.
+    pub fn run_id(&self) -> Option<&str> {
+        self.run_id.as_deref()
     }
 
     pub fn base(&self) -> &str {
@@ -93,6 +119,12 @@ impl Client {
 
     pub fn is_signing(&self) -> bool {
         self.signer.is_some()
+    }
+
+    /// Why this client cannot send a request signed in `mode`, if it cannot (see
+    /// [`Signer::unavailable`]). Unsigned clients send every mode (unsigned).
+    pub fn unavailable(&self, mode: SignatureMode) -> Option<String> {
+        self.signer.as_ref().and_then(|s| s.unavailable(mode))
     }
 
     /// Signs (if this client signs) and sends. Returns the request as sent, so that callers
@@ -104,10 +136,17 @@ impl Client {
         timeout: Duration,
     ) -> (Request, Result<Response, TransportError>) {
         let url = format!("{}{}", self.base, request.path);
-        if let Some(signer) = &self.signer {
-            if let Err(e) = signer.sign(&mut request, &url, mode) {
-                return (request, Err(e.into()));
-            }
+        // Set before signing, and not signed: the signer signs a fixed list of headers, so the
+        // run id never changes a signature (an emulator checking signatures ignores it).
+        match &self.run_id {
+            Some(id) => request.headers.set(RUN_ID_HEADER, id.as_str()),
+            // Whatever a case or recording carried, it is not sent where no run id belongs.
+            None => request.headers.remove(RUN_ID_HEADER),
+        }
+        if let Some(signer) = &self.signer
+            && let Err(e) = signer.sign(&mut request, &url, mode)
+        {
+            return (request, Err(e.into()));
         }
         let result = tokio::time::timeout(timeout, self.send_now(&request, &url))
             .await

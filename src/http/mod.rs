@@ -2,7 +2,9 @@
 //! library that talks to the network as a client.
 
 mod client;
+mod run_id;
 mod sign;
 
 pub use client::{Client, ClientOptions, TransportError, describe};
+pub use run_id::fresh_run_id;
 pub use sign::{SignError, Signer};

@@ -8,6 +8,12 @@ use crate::exchange::Request;
 /// of what SigV4 signs).
 pub trait Signer: Send + Sync {
     fn sign(&self, request: &mut Request, url: &str, mode: SignatureMode) -> Result<(), SignError>;
+
+    /// Why this signer cannot produce `mode` at all (it lacks what the mode needs), if it
+    /// cannot. The runner skips such a step with this reason instead of sending it.
+    fn unavailable(&self, _mode: SignatureMode) -> Option<String> {
+        None
+    }
 }
 
 /// Why a request could not be signed. Never carries a credential.

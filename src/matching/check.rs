@@ -104,15 +104,75 @@ pub fn check(
     path: &str,
     out: &mut Vec<Mismatch>,
 ) -> Option<Value> {
+    walk(pattern, actual, mode, path, out, &mut Notes::Strict)
+}
+
+/// Like `check`, for a response: members an `Exact` pattern does not name are pushed to
+/// `notes` instead of `out`, since clients ignore unknown members of a response (Smithy's
+/// awsJson1_1 tests; PROTOCOL-NOTES "Clients ignore unknown members in a 200 body"). They stay
+/// in the view, which is only shown when something else fails.
+pub fn check_response(
+    pattern: &Pattern,
+    actual: Option<&Value>,
+    mode: Mode,
+    path: &str,
+    out: &mut Vec<Mismatch>,
+    notes: &mut Vec<Mismatch>,
+) -> Option<Value> {
+    walk(pattern, actual, mode, path, out, &mut Notes::To(notes))
+}
+
+/// Where members an exact pattern does not name go.
+enum Notes<'a> {
+    /// They are mismatches (requests, and `check`).
+    Strict,
+    /// They are notes (responses).
+    To(&'a mut Vec<Mismatch>),
+}
+
+impl Notes<'_> {
+    fn lenient(&self) -> bool {
+        matches!(self, Notes::To(_))
+    }
+}
+
+/// A check inside a matcher (`one_of`, `not`, `each`, `all_of`): only whether it passes counts,
+/// so the notes it would give are dropped, but extra members stay harmless in a response.
+fn scratch_check(
+    pattern: &Pattern,
+    actual: &Value,
+    mode: Mode,
+    path: &str,
+    lenient: bool,
+) -> Vec<Mismatch> {
+    let mut scratch = Vec::new();
+    let mut dropped = Vec::new();
+    let mut notes = if lenient {
+        Notes::To(&mut dropped)
+    } else {
+        Notes::Strict
+    };
+    walk(pattern, Some(actual), mode, path, &mut scratch, &mut notes);
+    scratch
+}
+
+fn walk(
+    pattern: &Pattern,
+    actual: Option<&Value>,
+    mode: Mode,
+    path: &str,
+    out: &mut Vec<Mismatch>,
+    notes: &mut Notes<'_>,
+) -> Option<Value> {
     let Some(actual) = actual else {
         // `not` accepts absence (for example `{not: {matches: any}}` = must be absent).
-        if let Pattern::Matcher(m) = pattern {
-            if let Matcher::Not(inner) = &**m {
-                let mut scratch = Vec::new();
-                check(inner, None, mode, path, &mut scratch);
-                if !scratch.is_empty() {
-                    return None;
-                }
+        if let Pattern::Matcher(m) = pattern
+            && let Matcher::Not(inner) = &**m
+        {
+            let mut scratch = Vec::new();
+            walk(inner, None, mode, path, &mut scratch, &mut Notes::Strict);
+            if !scratch.is_empty() {
+                return None;
             }
         }
         out.push(Mismatch {
@@ -152,7 +212,9 @@ pub fn check(
             let mut view = Vec::with_capacity(actual_items.len());
             for (i, a) in actual_items.iter().enumerate() {
                 match items.get(i) {
-                    Some(p) => view.extend(check(p, Some(a), mode, &format!("{path}[{i}]"), out)),
+                    Some(p) => {
+                        view.extend(walk(p, Some(a), mode, &format!("{path}[{i}]"), out, notes))
+                    }
                     None => view.push(a.clone()),
                 }
             }
@@ -166,24 +228,40 @@ pub fn check(
             let mut view = Map::new();
             for (key, p) in members {
                 let child = join(path, key);
-                if let Some(v) = check(p, actual_map.get(key), mode, &child, out) {
+                if let Some(v) = walk(p, actual_map.get(key), mode, &child, out, notes) {
                     view.insert(key.clone(), v);
                 }
             }
             if mode == Mode::Exact {
                 for (key, v) in actual_map {
                     if !members.iter().any(|(k, _)| k == key) {
-                        out.push(Mismatch {
-                            path: join(path, key),
-                            message: format!("unexpected member, value {}", short(v)),
-                        });
-                        view.insert(key.clone(), v.clone());
+                        match notes {
+                            Notes::Strict => {
+                                out.push(Mismatch {
+                                    path: join(path, key),
+                                    message: format!("unexpected member, value {}", short(v)),
+                                });
+                                view.insert(key.clone(), v.clone());
+                            }
+                            Notes::To(notes) => {
+                                notes.push(Mismatch {
+                                    path: join(path, key),
+                                    message: format!(
+                                        "member not in the expectation (clients ignore it), value {}",
+                                        short(v)
+                                    ),
+                                });
+                                // Kept in the view: when something else fails, what the
+                                // endpoint said (an error message, say) is the best context.
+                                view.insert(key.clone(), v.clone());
+                            }
+                        }
                     }
                 }
             }
             Value::Object(view)
         }
-        Pattern::Matcher(m) => match accepts(m, actual, mode, path) {
+        Pattern::Matcher(m) => match accepts(m, actual, mode, path, notes.lenient()) {
             Ok(()) => Value::String(m.token()),
             Err(message) => {
                 out.push(Mismatch {
@@ -204,7 +282,13 @@ fn same_scalar(expected: &Value, actual: &Value) -> bool {
     }
 }
 
-fn accepts(m: &Matcher, actual: &Value, mode: Mode, path: &str) -> Result<(), String> {
+fn accepts(
+    m: &Matcher,
+    actual: &Value,
+    mode: Mode,
+    path: &str,
+    lenient: bool,
+) -> Result<(), String> {
     let want = |ok: bool, what: &str| {
         if ok {
             Ok(())
@@ -242,17 +326,14 @@ fn accepts(m: &Matcher, actual: &Value, mode: Mode, path: &str) -> Result<(), St
             }
         }
         Matcher::OneOf(items) => {
-            let ok = items.iter().any(|p| {
-                let mut scratch = Vec::new();
-                check(p, Some(actual), mode, path, &mut scratch);
-                scratch.is_empty()
-            });
+            let ok = items
+                .iter()
+                .any(|p| scratch_check(p, actual, mode, path, lenient).is_empty());
             want(ok, &m.token())
         }
         Matcher::Type(t) => want(t.accepts(actual), &format!("a {}", t.name())),
         Matcher::Not(p) => {
-            let mut scratch = Vec::new();
-            check(p, Some(actual), mode, path, &mut scratch);
+            let scratch = scratch_check(p, actual, mode, path, lenient);
             want(!scratch.is_empty(), &m.token())
         }
         Matcher::Each(p) => {
@@ -260,8 +341,7 @@ fn accepts(m: &Matcher, actual: &Value, mode: Mode, path: &str) -> Result<(), St
                 return want(false, "a list");
             };
             for (i, item) in items.iter().enumerate() {
-                let mut scratch = Vec::new();
-                check(p, Some(item), mode, &format!("{path}[{i}]"), &mut scratch);
+                let scratch = scratch_check(p, item, mode, &format!("{path}[{i}]"), lenient);
                 if let Some(first) = scratch.first() {
                     return Err(format!("item [{i}]: {}: {}", first.path, first.message));
                 }
@@ -270,8 +350,7 @@ fn accepts(m: &Matcher, actual: &Value, mode: Mode, path: &str) -> Result<(), St
         }
         Matcher::AllOf(items) => {
             for p in items {
-                let mut scratch = Vec::new();
-                check(p, Some(actual), mode, path, &mut scratch);
+                let scratch = scratch_check(p, actual, mode, path, lenient);
                 if let Some(first) = scratch.first() {
                     return Err(first.message.clone());
                 }

@@ -6,16 +6,52 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use super::check::{Mismatch, Mode, check, expected_view, short};
+use super::check::{Mismatch, Mode, check, check_response, expected_view, short};
 use super::error_type;
 use super::pattern::Pattern;
 use crate::exchange::{BodyPreview, Headers};
 
+/// One accepted status: a code, or a class (`4xx` is 400 to 499).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatusSpec {
+    Code(u16),
+    /// The hundreds digit: `Class(4)` is `4xx`.
+    Class(u8),
+}
+
+impl StatusSpec {
+    pub fn accepts(self, code: u16) -> bool {
+        match self {
+            StatusSpec::Code(c) => c == code,
+            StatusSpec::Class(h) => code / 100 == u16::from(h),
+        }
+    }
+
+    /// `4xx` and the like (case-insensitive `x`); `None` for anything else.
+    pub fn parse_class(text: &str) -> Option<StatusSpec> {
+        let b = text.trim().as_bytes();
+        (b.len() == 3
+            && (b'1'..=b'5').contains(&b[0])
+            && b[1].eq_ignore_ascii_case(&b'x')
+            && b[2].eq_ignore_ascii_case(&b'x'))
+        .then(|| StatusSpec::Class(b[0] - b'0'))
+    }
+}
+
+impl std::fmt::Display for StatusSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatusSpec::Code(c) => write!(f, "{c}"),
+            StatusSpec::Class(h) => write!(f, "{h}xx"),
+        }
+    }
+}
+
 /// What the first line must say.
 #[derive(Clone, Debug)]
 pub enum StartExpect {
-    /// A response: one of these status codes.
-    Status(Vec<u16>),
+    /// A response: one of these status codes or classes.
+    Status(Vec<StatusSpec>),
     /// A request: this method (compared case-insensitively) and path.
     Request {
         method: String,
@@ -69,6 +105,10 @@ pub struct Observed<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Verdict {
     pub mismatches: Vec<Mismatch>,
+    /// Harmless differences of a response, which every client reads alike: a parameter on
+    /// the Content-Type, members an exact body does not name. Never decide `passed()`; always
+    /// empty for a request (an extra member in a request is a different request).
+    pub notes: Vec<Mismatch>,
     pub expected: String,
     pub actual: String,
 }
@@ -96,19 +136,21 @@ pub fn evaluate(expect: &MessageExpect, observed: &Observed<'_>) -> Verdict {
 
 fn evaluate_with(expect: &MessageExpect, observed: &Observed<'_>, render: bool) -> Verdict {
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     let mut exp = String::new();
     let mut act = String::new();
+    let is_response = matches!(observed.start, Start::Status(_));
 
     // Start line.
     match (&expect.start, observed.start) {
         (StartExpect::Status(codes), Start::Status(code)) => {
             let want = codes
                 .iter()
-                .map(u16::to_string)
+                .map(StatusSpec::to_string)
                 .collect::<Vec<_>>()
                 .join(" | ");
             let _ = writeln!(exp, "status: {want}");
-            if codes.is_empty() || codes.contains(&code) {
+            if codes.is_empty() || codes.iter().any(|c| c.accepts(code)) {
                 let _ = writeln!(act, "status: {want}");
             } else {
                 let _ = writeln!(act, "status: {code}");
@@ -145,7 +187,25 @@ fn evaluate_with(expect: &MessageExpect, observed: &Observed<'_>, render: bool) 
             .get(name)
             .map(|v| Value::String(v.to_owned()));
         let path = format!("header {name}");
-        let view = check(pattern, actual.as_ref(), Mode::Exact, &path, &mut out);
+        let view = match (pattern, actual.as_ref()) {
+            // A response's media type is what clients read: `; charset=utf-8` or another
+            // case changes nothing for them (they parse the body as JSON either way).
+            (Pattern::String(want), Some(Value::String(got)))
+                if is_response
+                    && name == "content-type"
+                    && want != got
+                    && same_media_type(want, got) =>
+            {
+                notes.push(Mismatch {
+                    path: path.clone(),
+                    message: format!(
+                        "{got:?} has the expected media type {want:?} (parameters and case ignored)"
+                    ),
+                });
+                Some(Value::String(want.clone()))
+            }
+            _ => check(pattern, actual.as_ref(), Mode::Exact, &path, &mut out),
+        };
         if !render {
             continue;
         }
@@ -264,7 +324,11 @@ fn evaluate_with(expect: &MessageExpect, observed: &Observed<'_>, render: bool) 
             }
             match &parsed {
                 Some(value) => {
-                    let view = check(pattern, Some(value), *mode, "body", &mut out);
+                    let view = if is_response {
+                        check_response(pattern, Some(value), *mode, "body", &mut out, &mut notes)
+                    } else {
+                        check(pattern, Some(value), *mode, "body", &mut out)
+                    };
                     if render {
                         let view = view.unwrap_or(Value::Null);
                         let _ = writeln!(act, "body: {}", indent(&pretty(&view)));
@@ -291,9 +355,23 @@ fn evaluate_with(expect: &MessageExpect, observed: &Observed<'_>, render: bool) 
 
     Verdict {
         mismatches: out,
+        notes,
         expected: exp,
         actual: act,
     }
+}
+
+/// Same `type/subtype`, compared case-insensitively, parameters (`; charset=...`) ignored.
+fn same_media_type(a: &str, b: &str) -> bool {
+    let media = |s: &str| {
+        s.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let (a, b) = (media(a), media(b));
+    !a.is_empty() && a == b
 }
 
 /// Header values and other single values: strings without quotes.
@@ -387,7 +465,7 @@ mod tests {
 
     fn response_expect() -> MessageExpect {
         MessageExpect {
-            start: StartExpect::Status(vec![400]),
+            start: StartExpect::Status(vec![StatusSpec::Code(400)]),
             headers: vec![(
                 "x-amzn-requestid".into(),
                 Pattern::parse(&json!({"matches": "uuid"})).unwrap(),
@@ -463,5 +541,154 @@ mod tests {
         let paths: Vec<_> = v.mismatches.iter().map(|m| m.path.as_str()).collect();
         assert_eq!(paths, ["status", "header x-amzn-requestid", "body"]);
         assert!(v.actual.contains("body (not JSON): <html>oops</html>"));
+    }
+}
+
+#[cfg(test)]
+mod harmless_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ok_expect() -> MessageExpect {
+        MessageExpect {
+            start: StartExpect::Status(vec![StatusSpec::Code(200)]),
+            headers: vec![(
+                "content-type".into(),
+                Pattern::String("application/x-amz-json-1.1".into()),
+            )],
+            absent_headers: vec![],
+            body: Some(BodyExpect::Json {
+                pattern: Pattern::parse(&json!({"assessmentRunArn": {"matches": "arn"}})).unwrap(),
+                mode: Mode::Exact,
+            }),
+            error: None,
+        }
+    }
+
+    const BODY: &[u8] = br#"{ "conformExtra": {"nested": true},
+        "assessmentRunArn": "arn:aws:inspector:us-west-2:123456789012:target/0-a/template/0-b/run/0-c" }"#;
+
+    #[test]
+    fn a_charset_and_an_unknown_member_are_notes_of_a_response() {
+        let headers: Headers = [("content-type", "Application/X-Amz-Json-1.1; charset=utf-8")]
+            .into_iter()
+            .collect();
+        let v = evaluate(
+            &ok_expect(),
+            &Observed {
+                start: Start::Status(200),
+                headers: &headers,
+                body: BODY,
+            },
+        );
+        assert!(v.passed(), "{:?}", v.mismatches);
+        let paths: Vec<_> = v.notes.iter().map(|n| n.path.as_str()).collect();
+        assert_eq!(paths, ["header content-type", "body.conformExtra"]);
+        assert!(
+            v.notes[0].message.contains("charset=utf-8"),
+            "{:?}",
+            v.notes
+        );
+    }
+
+    #[test]
+    fn the_same_differences_in_a_request_are_mismatches() {
+        let mut e = ok_expect();
+        e.start = StartExpect::Request {
+            method: "POST".into(),
+            path: "/".into(),
+        };
+        let headers: Headers = [("content-type", "application/x-amz-json-1.1; charset=utf-8")]
+            .into_iter()
+            .collect();
+        let v = evaluate(
+            &e,
+            &Observed {
+                start: Start::Request {
+                    method: "POST",
+                    path: "/",
+                },
+                headers: &headers,
+                body: BODY,
+            },
+        );
+        assert!(v.notes.is_empty());
+        let paths: Vec<_> = v.mismatches.iter().map(|m| m.path.as_str()).collect();
+        assert_eq!(paths, ["header content-type", "body.conformExtra"]);
+    }
+
+    #[test]
+    fn another_media_type_is_still_a_mismatch() {
+        let headers: Headers = [("content-type", "application/json; charset=utf-8")]
+            .into_iter()
+            .collect();
+        let v = evaluate(
+            &ok_expect(),
+            &Observed {
+                start: Start::Status(200),
+                headers: &headers,
+                body: BODY,
+            },
+        );
+        let paths: Vec<_> = v.mismatches.iter().map(|m| m.path.as_str()).collect();
+        assert_eq!(paths, ["header content-type"]);
+        // The extra member stays a note, shown in the diff as context only.
+        assert_eq!(v.notes.len(), 1);
+        assert!(v.diff().contains("+    \"conformExtra\""), "{}", v.diff());
+    }
+
+    #[test]
+    fn unknown_members_inside_matchers_are_harmless_too() {
+        let mut e = ok_expect();
+        e.headers.clear();
+        e.body = Some(BodyExpect::Json {
+            pattern: Pattern::parse(&json!({"items": {"each": {"id": {"type": "string"}}}}))
+                .unwrap(),
+            mode: Mode::Exact,
+        });
+        let none = Headers::new();
+        let obs = |start| Observed {
+            start,
+            headers: &none,
+            body: br#"{"items":[{"id":"a","extra":1}]}"#,
+        };
+        assert!(evaluate(&e, &obs(Start::Status(200))).passed());
+        let request = Start::Request {
+            method: "POST",
+            path: "/",
+        };
+        e.start = StartExpect::Any;
+        assert!(!evaluate(&e, &obs(request)).passed());
+    }
+
+    #[test]
+    fn status_classes_accept_their_hundred_only() {
+        let class = StatusSpec::parse_class("4xx").unwrap();
+        assert_eq!(class, StatusSpec::Class(4));
+        assert_eq!(StatusSpec::parse_class("5XX"), Some(StatusSpec::Class(5)));
+        assert_eq!(StatusSpec::parse_class("4yy"), None);
+        assert_eq!(StatusSpec::parse_class("6xx"), None);
+        assert!(class.accepts(400) && class.accepts(499));
+        assert!(!class.accepts(500) && !class.accepts(399));
+        let e = MessageExpect {
+            start: StartExpect::Status(vec![class, StatusSpec::Code(503)]),
+            headers: vec![],
+            absent_headers: vec![],
+            body: None,
+            error: None,
+        };
+        let at = |code| {
+            evaluate(
+                &e,
+                &Observed {
+                    start: Start::Status(code),
+                    headers: &Headers::new(),
+                    body: b"",
+                },
+            )
+        };
+        assert!(at(413).passed() && at(503).passed());
+        let v = at(500);
+        assert_eq!(v.mismatches[0].message, "expected 4xx | 503, found 500");
     }
 }

@@ -9,10 +9,11 @@ mod error_type;
 mod message;
 mod pattern;
 
-pub use check::{Mismatch, Mode, check, expected_view, short};
+pub use check::{Mismatch, Mode, check, check_response, expected_view, short};
 pub use error_type::{Readings, read as read_error_type, sanitise};
 pub use message::{
-    BodyExpect, ErrorExpect, MessageExpect, Observed, Start, StartExpect, Verdict, evaluate,
+    BodyExpect, ErrorExpect, MessageExpect, Observed, Start, StartExpect, StatusSpec, Verdict,
+    evaluate,
 };
 pub use pattern::{
     JsonType, MATCHER_KEYS, MATCHES_NAMES, Matcher, Pattern, PatternError, RegexPattern,

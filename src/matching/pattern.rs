@@ -348,10 +348,10 @@ fn parse_matcher(key: &str, arg: &Value, path: &[Seg]) -> Result<Parsed, String>
             if min.is_none() && max.is_none() {
                 return Err("`length` needs `min`, `max` or both".into());
             }
-            if let (Some(a), Some(b)) = (min, max) {
-                if a > b {
-                    return Err(format!("`length` has min {a} above max {b}"));
-                }
+            if let (Some(a), Some(b)) = (min, max)
+                && a > b
+            {
+                return Err(format!("`length` has min {a} above max {b}"));
             }
             Matcher::Length { min, max }
         }

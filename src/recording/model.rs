@@ -85,6 +85,9 @@ pub struct RecordedRequest {
     /// The body's exact text, when it is not JSON (or must match byte for byte).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_body: Option<String>,
+    /// The body's exact bytes, base64, when they are not UTF-8 (matched byte for byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_body_base64: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -102,6 +105,23 @@ pub struct RecordedResponse {
 }
 
 impl RecordedRequest {
+    /// The exact bytes a request must have, when the recording says `raw_body` or
+    /// `raw_body_base64` (`None` for a JSON `body`). An invalid base64 gives no bytes; the
+    /// loader reports it with its location.
+    pub fn raw_bytes(&self) -> Option<Vec<u8>> {
+        match (&self.raw_body, &self.raw_body_base64) {
+            (Some(raw), _) => Some(raw.as_bytes().to_vec()),
+            (None, Some(b64)) => Some(decode_base64(b64).unwrap_or_default()),
+            (None, None) => None,
+        }
+    }
+
+    /// Builds the recorded form of a body that is not JSON: text when it is UTF-8, base64
+    /// otherwise (`(raw_body, raw_body_base64)`).
+    pub fn raw_fields(bytes: &[u8]) -> (Option<String>, Option<String>) {
+        RecordedResponse::body_fields(bytes)
+    }
+
     /// The expectation an incoming request must meet to be answered by this exchange: the
     /// same shape `conform run` evaluates responses with.
     pub fn expectation(&self) -> MessageExpect {
@@ -123,8 +143,7 @@ impl RecordedRequest {
                 pattern: Pattern::literal(v),
                 mode: Mode::Exact,
             }),
-            (None, Some(raw)) => Some(BodyExpect::Raw(raw.as_bytes().to_vec())),
-            (None, None) => Some(BodyExpect::Raw(Vec::new())),
+            (None, _) => Some(BodyExpect::Raw(self.raw_bytes().unwrap_or_default())),
         };
         MessageExpect {
             start: StartExpect::Request {
@@ -141,9 +160,12 @@ impl RecordedRequest {
     /// The key the replay index files this request under: method, path, identity headers and
     /// the body in canonical form (JSON re-serialised with sorted keys).
     pub fn index_key(&self) -> String {
-        let body = match (&self.body, &self.raw_body) {
+        // Raw bodies are keyed by their lossy text, as incoming requests are (`request_keys`);
+        // two byte strings with the same lossy text share a key, and `expectation()` (exact
+        // bytes) tells them apart.
+        let body = match (&self.body, self.raw_bytes()) {
             (Some(v), _) => format!("json:{}", canonical(v)),
-            (None, Some(raw)) => format!("raw:{raw}"),
+            (None, Some(raw)) => format!("raw:{}", String::from_utf8_lossy(&raw)),
             (None, None) => "raw:".into(),
         };
         let header = |name: &str| {
@@ -174,9 +196,9 @@ pub fn request_keys<'a>(
     let ct = headers.get("content-type");
     let target = headers.get("x-amz-target");
     let fault = fault_suffix(headers.get(FAULT_HEADER));
-    let json = serde_json::from_slice::<Value>(body).ok().map(|v| {
-        key_of(method, path, ct, target, &format!("json:{}", canonical(&v))) + &fault
-    });
+    let json = serde_json::from_slice::<Value>(body)
+        .ok()
+        .map(|v| key_of(method, path, ct, target, &format!("json:{}", canonical(&v))) + &fault);
     let raw = move || {
         key_of(
             method,
@@ -202,7 +224,15 @@ fn key_of(method: &str, path: &str, ct: Option<&str>, target: Option<&str>, body
 
 /// The fault header's part of a key: nothing without one, so every other key is unchanged.
 fn fault_suffix(fault: Option<&str>) -> String {
-    fault.map(|f| format!("\n\u{0}fault:{f}")).unwrap_or_default()
+    fault
+        .map(|f| format!("\n\u{0}fault:{f}"))
+        .unwrap_or_default()
+}
+
+/// Standard base64; whitespace is ignored so that long values can be folded in YAML.
+pub fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(compact)
 }
 
 /// JSON with object keys sorted at every level.
@@ -230,9 +260,9 @@ impl RecordedResponse {
     pub fn body_bytes(&self) -> Result<Vec<u8>, String> {
         match (&self.body, &self.body_base64) {
             (Some(text), _) => Ok(text.as_bytes().to_vec()),
-            (None, Some(b64)) => base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .map_err(|e| format!("`body_base64` is not valid base64: {e}")),
+            (None, Some(b64)) => {
+                decode_base64(b64).map_err(|e| format!("`body_base64` is not valid base64: {e}"))
+            }
             (None, None) => Ok(Vec::new()),
         }
     }
@@ -262,9 +292,43 @@ mod tests {
             headers: [("X-Amz-Target".to_string(), "S.Op".to_string())].into(),
             body: Some(json!({"b": 1, "a": [true]})),
             raw_body: None,
+            raw_body_base64: None,
         };
         let headers: Headers = [("x-amz-target", "S.Op")].into_iter().collect();
         let (json_key, _) = request_keys("post", "/", &headers, br#"{"a": [true], "b": 1}"#);
         assert_eq!(json_key.unwrap(), recorded.index_key());
+    }
+
+    #[test]
+    fn a_base64_raw_body_matches_its_bytes_only() {
+        use crate::matching::{Observed, Start, evaluate};
+        let recorded = RecordedRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            headers: BTreeMap::new(),
+            body: None,
+            raw_body: None,
+            raw_body_base64: Some("eyJhIjoi/yJ9".into()), // {"a":"\xFF"}
+        };
+        assert_eq!(recorded.raw_bytes().unwrap(), b"{\"a\":\"\xFF\"}");
+        let headers = Headers::new();
+        let observe = |body: &'static [u8]| {
+            evaluate(
+                &recorded.expectation(),
+                &Observed {
+                    start: Start::Request {
+                        method: "POST",
+                        path: "/",
+                    },
+                    headers: &headers,
+                    body,
+                },
+            )
+        };
+        assert!(observe(b"{\"a\":\"\xFF\"}").passed());
+        // The same text once made lossy is another request.
+        assert!(!observe("{\"a\":\"\u{FFFD}\"}".as_bytes()).passed());
+        let (_, raw_key) = request_keys("POST", "/", &headers, b"{\"a\":\"\xFF\"}");
+        assert_eq!(raw_key(), recorded.index_key());
     }
 }

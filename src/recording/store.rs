@@ -134,10 +134,33 @@ pub fn load_recording(file: &Path) -> Result<Recording, Vec<CaseError>> {
                 Seg::Key(f.into()),
             ]
         };
-        if exchange.request.body.is_some() && exchange.request.raw_body.is_some() {
+        let r = &exchange.request;
+        let bodies = [
+            r.body.is_some(),
+            r.raw_body.is_some(),
+            r.raw_body_base64.is_some(),
+        ];
+        if bodies.iter().filter(|b| **b).count() > 1 {
             fail(
-                at("request", "raw_body"),
-                "give `body` or `raw_body`, not both".into(),
+                at(
+                    "request",
+                    if r.raw_body_base64.is_some() {
+                        "raw_body_base64"
+                    } else {
+                        "raw_body"
+                    },
+                ),
+                "give one of `body`, `raw_body`, `raw_body_base64`".into(),
+            );
+        }
+        if let Some(Err(e)) = r
+            .raw_body_base64
+            .as_deref()
+            .map(super::model::decode_base64)
+        {
+            fail(
+                at("request", "raw_body_base64"),
+                format!("`raw_body_base64` is not valid base64: {e}"),
             );
         }
         if !(100..=599).contains(&exchange.response.status) {

@@ -6,13 +6,17 @@
 //! code `conform run` judges responses with. A request the index does not find is compared
 //! with every recorded request by that same code, which both catches what the index cannot
 //! (JSON numbers written differently) and ranks the near misses for the report.
+//!
+//! Which exchange of a sequence a request gets depends on its run (`state.rs`): positions are
+//! kept per `x-conform-run-id`, so one run cut short never shifts the answers of the next.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::exchange::{Headers, Request};
+use super::state::{Reset, RunStates, StateStats, valid_run_id};
+use crate::exchange::{Headers, RUN_ID_HEADER, Request};
 use crate::matching::{MessageExpect, Mismatch, Observed, Start, Verdict, evaluate};
 use crate::recording::{Recording, request_keys};
 
@@ -41,11 +45,11 @@ impl Entry {
     }
 }
 
-/// Exchanges of one recording that share a request: answered in turn.
+/// Exchanges of one recording that share a request: answered in turn, each run in its own
+/// turn (the positions live in [`RunStates`]).
 #[derive(Debug)]
 struct Sequence {
     entries: Vec<usize>,
-    next: AtomicUsize,
 }
 
 /// What the server should send back.
@@ -125,6 +129,34 @@ pub struct Replay {
     served: AtomicU64,
     missed: AtomicU64,
     misses: Mutex<Vec<String>>,
+    states: RunStates,
+}
+
+/// A recorded sequence a run left part-way, for the shutdown report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartWaySequence {
+    pub file: PathBuf,
+    /// `None` for requests that carried no run id.
+    pub run: Option<String>,
+    /// Exchanges answered in the current round, of `total`.
+    pub answered: usize,
+    pub total: usize,
+}
+
+impl PartWaySequence {
+    /// `recordings/x.yaml: run 5f0c…: 1 of 2 exchanges answered`
+    pub fn describe(&self) -> String {
+        let run = match &self.run {
+            Some(id) => format!("run {id}"),
+            None => "requests without a run id".to_owned(),
+        };
+        format!(
+            "{}: {run}: {} of {} exchanges answered",
+            self.file.display(),
+            self.answered,
+            self.total
+        )
+    }
 }
 
 /// Counters and lists for the shutdown report.
@@ -134,6 +166,9 @@ pub struct ReplayStats {
     pub missed: u64,
     pub missed_requests: Vec<String>,
     pub unused: Vec<String>,
+    /// Sequences left part-way, per run.
+    pub part_way: Vec<PartWaySequence>,
+    pub states: StateStats,
 }
 
 impl Replay {
@@ -186,7 +221,6 @@ impl Replay {
                 } else {
                     sequences.push(Sequence {
                         entries: vec![index],
-                        next: AtomicUsize::new(0),
                     });
                     own.insert(key.clone(), sequences.len() - 1);
                     by_key.insert(key, sequences.len() - 1);
@@ -201,7 +235,14 @@ impl Replay {
             served: AtomicU64::new(0),
             missed: AtomicU64::new(0),
             misses: Mutex::new(Vec::new()),
+            states: RunStates::default(),
         })
+    }
+
+    /// The same replay keeping at most `capacity` run states (tests of eviction).
+    pub fn with_run_capacity(mut self, capacity: usize) -> Replay {
+        self.states = RunStates::new(capacity);
+        self
     }
 
     pub fn exchange_count(&self) -> usize {
@@ -228,11 +269,16 @@ impl Replay {
             &request.headers,
             &request.body,
         );
+        // An id the server would refuse (it checks first) counts as none, never as a new run.
+        let run = request
+            .headers
+            .get(RUN_ID_HEADER)
+            .filter(|id| valid_run_id(id));
         let hit = json_key
             .and_then(|k| self.by_key.get(&k).copied())
             .or_else(|| self.by_key.get(&raw_key()).copied());
         if let Some(seq) = hit {
-            let entry = self.next_in(seq);
+            let entry = self.next_in(seq, run);
             if evaluate(&entry.expect, &observed).passed() {
                 return self.serve(entry);
             }
@@ -242,7 +288,7 @@ impl Replay {
         for (seq, sequence) in self.sequences.iter().enumerate() {
             let verdict = evaluate(&self.entries[sequence.entries[0]].expect, &observed);
             if verdict.passed() {
-                let entry = self.next_in(seq);
+                let entry = self.next_in(seq, run);
                 return self.serve(entry);
             }
             ranked.push((seq, verdict));
@@ -266,20 +312,47 @@ impl Replay {
                 .collect(),
         };
         self.missed.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut kept) = self.misses.lock() {
-            if kept.len() < KEPT_MISSES {
-                kept.push(miss.request_line.clone());
-            }
+        if let Ok(mut kept) = self.misses.lock()
+            && kept.len() < KEPT_MISSES
+        {
+            kept.push(miss.request_line.clone());
         }
         Answer::Miss(miss)
     }
 
-    /// Takes the sequence's next exchange; after the last, it starts over, so the suite can
-    /// run again and again against one server.
-    fn next_in(&self, seq: usize) -> &Entry {
+    /// Takes the sequence's next exchange for `run`; after the last, it starts over, so the
+    /// suite can run again and again against one server.
+    fn next_in(&self, seq: usize, run: Option<&str>) -> &Entry {
         let sequence = &self.sequences[seq];
-        let n = sequence.next.fetch_add(1, Ordering::Relaxed) % sequence.entries.len();
+        let n = self.states.take(run, seq, sequence.entries.len());
         &self.entries[sequence.entries[n]]
+    }
+
+    /// Every run's sequences start from their first exchange again.
+    pub fn reset_all(&self) -> Reset {
+        self.states.reset_all()
+    }
+
+    /// Run `id`'s sequences start from their first exchange again; `None` when the server holds
+    /// no state for that run.
+    pub fn reset_run(&self, id: &str) -> Option<Reset> {
+        self.states.reset_run(id)
+    }
+
+    /// Sequences some run has left part-way.
+    pub fn part_way(&self) -> Vec<PartWaySequence> {
+        self.states
+            .part_way(|seq| self.sequences[seq].entries.len())
+            .into_iter()
+            .map(|p| PartWaySequence {
+                file: self.entries[self.sequences[p.sequence].entries[0]]
+                    .file
+                    .clone(),
+                run: p.run,
+                answered: p.answered,
+                total: p.total,
+            })
+            .collect()
     }
 
     fn serve<'a>(&self, entry: &'a Entry) -> Answer<'a> {
@@ -299,6 +372,8 @@ impl Replay {
                 .filter(|e| !e.used.load(Ordering::Relaxed))
                 .map(Entry::label)
                 .collect(),
+            part_way: self.part_way(),
+            states: self.states.stats(),
         }
     }
 }

@@ -9,6 +9,10 @@
 //! clients time out, a broken connection ends only that request, nothing is kept per request,
 //! and the server runs on its own multi-threaded runtime on its own thread, so it keeps serving
 //! while its owner blocks (tests that run the binary against it, for example).
+//!
+//! Requests under `/__conform/` go to the admin path (`admin.rs`), never to the recordings. A
+//! request whose `x-conform-run-id` is not a valid run id is refused with a 400 before any
+//! matching, so that what the server keeps per run is always short, printable text.
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
@@ -16,12 +20,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
+use super::admin::{admin, is_admin_path};
 use super::index::{Answer, MAX_REQUEST_BODY, Miss, Replay, request_from_parts};
+use super::state::{MAX_RUN_ID_LEN, valid_run_id};
+use crate::exchange::RUN_ID_HEADER;
 
 /// What the server tells its owner about (the binary prints these; the library never does).
 pub type MissSink = Arc<dyn Fn(&Miss) + Send + Sync>;
@@ -175,35 +182,54 @@ async fn handle(
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64) {
-        return too_large();
+    let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(body, declared)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(BodyFault::TooLarge)) => return too_large(),
+        Ok(Err(BodyFault::Broken)) => {
+            return aws_error(
+                400,
+                "SerializationException",
+                "conform replay: the request body could not be read",
+            );
+        }
+        Err(_) => {
+            return aws_error(
+                408,
+                "RequestTimeoutException",
+                "conform replay: the request body did not arrive in time",
+            );
+        }
+    };
+    if is_admin_path(parts.uri.path()) {
+        let answer = admin(
+            &shared.replay,
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query(),
+        );
+        return json_response(
+            answer.status,
+            answer.error_type,
+            serde_json::to_vec(&answer.body).unwrap_or_default(),
+        );
     }
-    let body =
-        match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_REQUEST_BODY).collect())
-            .await
-        {
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(e))
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some() =>
-            {
-                return too_large();
-            }
-            Ok(Err(_)) => {
-                return aws_error(
-                    400,
-                    "SerializationException",
-                    "conform replay: the request body could not be read",
-                );
-            }
-            Err(_) => {
-                return aws_error(
-                    408,
-                    "RequestTimeoutException",
-                    "conform replay: the request body did not arrive in time",
-                );
-            }
-        };
+    let run_ids = parts.headers.get_all(RUN_ID_HEADER);
+    let mut run_ids = run_ids.iter();
+    let refused = match (run_ids.next(), run_ids.next()) {
+        (Some(_), Some(_)) => Some("only one"),
+        (Some(id), None) if !id.to_str().is_ok_and(valid_run_id) => Some("a valid"),
+        _ => None,
+    };
+    if let Some(what) = refused {
+        return aws_error(
+            400,
+            "InvalidRunIdException",
+            &format!(
+                "conform replay: a request carries {what} {RUN_ID_HEADER} header: 1 to \
+                 {MAX_RUN_ID_LEN} letters, digits, `-`, `_`, `.` or `:`"
+            ),
+        );
+    }
     let path = parts
         .uri
         .path_and_query()
@@ -245,6 +271,53 @@ async fn handle(
     }
 }
 
+/// A body too large to keep is still read to its end (and thrown away), up to this many bytes:
+/// a server that answers 413 while the client is still sending makes the client fail with a
+/// broken pipe before it reads the answer. Past this, the connection is closed.
+const MAX_DRAINED_BODY: u64 = 8 * MAX_REQUEST_BODY as u64;
+
+enum BodyFault {
+    TooLarge,
+    Broken,
+}
+
+/// Reads a request body of at most `MAX_REQUEST_BODY` bytes. A larger one (declared or not) is
+/// drained without being kept, so that the client gets to read the 413.
+async fn read_body(mut body: Incoming, declared: Option<u64>) -> Result<Bytes, BodyFault> {
+    let mut kept = Vec::new();
+    let mut seen: u64 = 0;
+    let mut too_large = declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64);
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(if too_large {
+                BodyFault::TooLarge
+            } else {
+                BodyFault::Broken
+            });
+        };
+        let Some(data) = frame.data_ref() else {
+            continue;
+        };
+        seen += data.len() as u64;
+        if seen > MAX_REQUEST_BODY as u64 {
+            too_large = true;
+            kept = Vec::new();
+        }
+        if too_large {
+            if seen > MAX_DRAINED_BODY {
+                break;
+            }
+        } else {
+            kept.extend_from_slice(data);
+        }
+    }
+    if too_large {
+        Err(BodyFault::TooLarge)
+    } else {
+        Ok(Bytes::from(kept))
+    }
+}
+
 fn too_large() -> hyper::Response<Full<Bytes>> {
     aws_error(
         413,
@@ -256,9 +329,20 @@ fn too_large() -> hyper::Response<Full<Bytes>> {
 /// An awsJson1_1-style error that no client mistakes for a recorded answer.
 fn aws_error(status: u16, error_type: &str, message: &str) -> hyper::Response<Full<Bytes>> {
     let body = serde_json::json!({ "__type": error_type, "message": message });
-    let mut response = hyper::Response::new(Full::new(Bytes::from(
+    json_response(
+        status,
+        Some(error_type),
         serde_json::to_vec(&body).unwrap_or_default(),
-    )));
+    )
+}
+
+/// A JSON answer of the server's own; with `error_type`, shaped as an awsJson1_1 error.
+fn json_response(
+    status: u16,
+    error_type: Option<&str>,
+    body: Vec<u8>,
+) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
     let headers = response.headers_mut();
@@ -266,7 +350,7 @@ fn aws_error(status: u16, error_type: &str, message: &str) -> hyper::Response<Fu
         "content-type",
         hyper::header::HeaderValue::from_static("application/x-amz-json-1.1"),
     );
-    if let Ok(v) = hyper::header::HeaderValue::from_str(error_type) {
+    if let Some(v) = error_type.and_then(|t| hyper::header::HeaderValue::from_str(t).ok()) {
         headers.insert("x-amzn-errortype", v);
     }
     headers.insert(

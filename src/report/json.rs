@@ -1,16 +1,18 @@
-//! The `--json` report: every case with its outcome, mismatches and diff, and the totals.
+//! The `--json` report: every case with its outcome, mismatches and diff, its notes, and the
+//! totals (differences from labelled guesses and cases with notes counted apart).
 
 use serde::Serialize;
 
 use super::RunReport;
 use crate::case::Provenance;
 use crate::matching::Mismatch;
-use crate::runner::{Outcome, Summary};
+use crate::runner::{Judgement, Note, Outcome, Summary};
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
     conform_version: &'static str,
     target: Target<'a>,
+    strict: JsonStrict,
     summary: JsonSummary,
     cases: Vec<JsonCase<'a>>,
 }
@@ -22,11 +24,19 @@ struct Target<'a> {
 }
 
 #[derive(Serialize)]
+struct JsonStrict {
+    inferred: bool,
+    notes: bool,
+}
+
+#[derive(Serialize)]
 struct JsonSummary {
     passed: usize,
     failed: usize,
     errored: usize,
     skipped: usize,
+    differs: usize,
+    with_notes: usize,
 }
 
 #[derive(Serialize)]
@@ -36,19 +46,43 @@ struct JsonCase<'a> {
     provenance: Provenance,
     tags: &'a [String],
     outcome: &'static str,
+    /// Whether the case fails the run under the strict flags given.
+    fails_run: bool,
     duration_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     step: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mismatches: Option<&'a [Mismatch]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     diff: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    notes: Vec<JsonNote<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonNote<'a> {
+    /// 1-based, like `step`.
+    step: usize,
+    path: &'a str,
+    message: &'a str,
+}
+
+impl<'a> From<&'a Note> for JsonNote<'a> {
+    fn from(n: &'a Note) -> Self {
+        JsonNote {
+            step: n.step + 1,
+            path: &n.path,
+            message: &n.message,
+        }
+    }
 }
 
 pub fn render(report: &RunReport<'_>) -> String {
-    let s = Summary::of(report.results);
+    let s = Summary::judged(report.results, report.strict);
     let cases = report
         .results
         .iter()
@@ -62,14 +96,21 @@ pub fn render(report: &RunReport<'_>) -> String {
                 outcome: match r.outcome {
                     Outcome::Passed => "passed",
                     Outcome::Failed { .. } => "failed",
+                    Outcome::Differs { .. } => "differs",
                     Outcome::Errored { .. } => "errored",
                     Outcome::Skipped { .. } => "skipped",
                 },
+                fails_run: matches!(
+                    r.judge(report.strict),
+                    Judgement::Failed | Judgement::Errored
+                ),
                 duration_ms: r.duration.as_secs_f64() * 1000.0,
                 step: None,
+                why: None,
                 mismatches: None,
                 diff: None,
                 message: None,
+                notes: r.notes.iter().map(JsonNote::from).collect(),
             };
             match &r.outcome {
                 Outcome::Passed => {}
@@ -82,6 +123,17 @@ pub fn render(report: &RunReport<'_>) -> String {
                     c.mismatches = Some(mismatches);
                     c.diff = Some(diff);
                 }
+                Outcome::Differs {
+                    step,
+                    mismatches,
+                    diff,
+                    why,
+                } => {
+                    c.step = Some(step + 1);
+                    c.why = Some(why);
+                    c.mismatches = Some(mismatches);
+                    c.diff = Some(diff);
+                }
                 Outcome::Errored { step, message } => {
                     c.step = Some(step + 1);
                     c.message = Some(message);
@@ -91,19 +143,25 @@ pub fn render(report: &RunReport<'_>) -> String {
             c
         })
         .collect();
-    let report = JsonReport {
+    let out = JsonReport {
         conform_version: env!("CARGO_PKG_VERSION"),
         target: Target {
             kind: &report.target_kind,
             endpoint: &report.endpoint,
+        },
+        strict: JsonStrict {
+            inferred: report.strict.inferred,
+            notes: report.strict.notes,
         },
         summary: JsonSummary {
             passed: s.passed,
             failed: s.failed,
             errored: s.errored,
             skipped: s.skipped,
+            differs: s.differs,
+            with_notes: s.with_notes,
         },
         cases,
     };
-    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+    serde_json::to_string_pretty(&out).unwrap_or_default() + "\n"
 }

@@ -5,7 +5,8 @@ mod run;
 mod select;
 
 pub use run::{
-    CaseResult, Outcome, RunOptions, StepExchange, Summary, Target, run_case, run_cases,
+    CaseResult, Judgement, Note, Outcome, RunOptions, StepExchange, Strictness, Summary, Target,
+    run_case, run_cases,
 };
 pub use select::{Selection, parse_shard};
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
-use crate::case::{Case, TargetKind};
+use crate::case::{Alternative, Case, Provenance, TargetKind};
 use crate::exchange::{Request, Response};
 use crate::http::Client;
 use crate::matching::{Mismatch, Observed, Start, Verdict, evaluate};
@@ -47,6 +47,16 @@ pub enum Outcome {
         mismatches: Vec<Mismatch>,
         diff: String,
     },
+    /// Every firm expectation held, but the answer differs from a labelled guess (a `guess:`,
+    /// or the `expect` of an `inferred` case). Not a failure unless `--strict-inferred`.
+    /// When several steps differ, this is the first; later steps still ran.
+    Differs {
+        step: usize,
+        mismatches: Vec<Mismatch>,
+        diff: String,
+        /// Why the expectation is a guess, as the case says.
+        why: String,
+    },
     /// No answer could be had or used (refused, timeout, too large, capture failed, ...).
     Errored {
         step: usize,
@@ -62,6 +72,7 @@ impl Outcome {
         match self {
             Outcome::Passed => "PASS",
             Outcome::Failed { .. } => "FAIL",
+            Outcome::Differs { .. } => "DIFFERS",
             Outcome::Errored { .. } => "ERROR",
             Outcome::Skipped { .. } => "SKIP",
         }
@@ -76,35 +87,95 @@ pub struct StepExchange {
     pub response: Option<Response>,
 }
 
+/// A harmless difference seen in a step's response (see `matching::Verdict::notes`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Note {
+    /// 0-based step index.
+    pub step: usize,
+    pub path: String,
+    pub message: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct CaseResult {
     /// Index of the case in the suite.
     pub index: usize,
     pub outcome: Outcome,
+    /// Harmless differences of the steps whose firm expectations held (empty for a step
+    /// that failed: its mismatches say more).
+    pub notes: Vec<Note>,
     pub duration: Duration,
     pub exchanges: Vec<StepExchange>,
-    /// What validation against the suite's service model noted (not failures), one line each.
-    pub model_notes: Vec<String>,
 }
 
-/// Counts for the last line.
+/// Which verdicts fail a run besides failures and errors: `--strict-inferred` makes a
+/// difference from a labelled guess a failure, `--strict` a harmless difference (a note).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Strictness {
+    pub inferred: bool,
+    pub notes: bool,
+}
+
+/// How a result counts under a `Strictness`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    Passed,
+    Failed,
+    Errored,
+    Skipped,
+}
+
+impl CaseResult {
+    pub fn judge(&self, strict: Strictness) -> Judgement {
+        match self.outcome {
+            Outcome::Failed { .. } => Judgement::Failed,
+            Outcome::Errored { .. } => Judgement::Errored,
+            Outcome::Skipped { .. } => Judgement::Skipped,
+            Outcome::Differs { .. } if strict.inferred => Judgement::Failed,
+            Outcome::Passed | Outcome::Differs { .. } if strict.notes && !self.notes.is_empty() => {
+                Judgement::Failed
+            }
+            Outcome::Passed | Outcome::Differs { .. } => Judgement::Passed,
+        }
+    }
+}
+
+/// Counts for the last lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
+    /// Judged passed (including differences from guesses and notes, unless strict).
     pub passed: usize,
+    /// Judged failed: failures, and under the strict flags differences and notes.
     pub failed: usize,
     pub errored: usize,
     pub skipped: usize,
+    /// Cases that differ from a labelled guess (whatever they are judged).
+    pub differs: usize,
+    /// Cases that did not fail or error and show harmless differences (notes).
+    pub with_notes: usize,
 }
 
 impl Summary {
+    /// Counts with no strict flag.
     pub fn of(results: &[CaseResult]) -> Summary {
+        Summary::judged(results, Strictness::default())
+    }
+
+    pub fn judged(results: &[CaseResult], strict: Strictness) -> Summary {
         let mut s = Summary::default();
         for r in results {
-            match r.outcome {
-                Outcome::Passed => s.passed += 1,
-                Outcome::Failed { .. } => s.failed += 1,
-                Outcome::Errored { .. } => s.errored += 1,
-                Outcome::Skipped { .. } => s.skipped += 1,
+            match r.judge(strict) {
+                Judgement::Passed => s.passed += 1,
+                Judgement::Failed => s.failed += 1,
+                Judgement::Errored => s.errored += 1,
+                Judgement::Skipped => s.skipped += 1,
+            }
+            if matches!(r.outcome, Outcome::Differs { .. }) {
+                s.differs += 1;
+            }
+            if matches!(r.outcome, Outcome::Passed | Outcome::Differs { .. }) && !r.notes.is_empty()
+            {
+                s.with_notes += 1;
             }
         }
         s
@@ -144,20 +215,58 @@ pub async fn run_case(
 ) -> CaseResult {
     let started = Instant::now();
     let mut exchanges = Vec::new();
-    let mut model_notes = Vec::new();
+    let mut notes = Vec::new();
     let outcome = match case.skip_reason(target.kind) {
         Some(reason) => Outcome::Skipped {
             reason: reason.to_owned(),
         },
-        None => run_steps(case, target, options, &mut exchanges, &mut model_notes).await,
+        None => run_steps(case, target, options, &mut exchanges, &mut notes).await,
     };
+    if matches!(outcome, Outcome::Failed { .. } | Outcome::Errored { .. }) {
+        // A case that failed is judged on its failure; harmless differences of its earlier
+        // steps would only blur that.
+        notes.clear();
+    }
     CaseResult {
         index,
         outcome,
+        notes,
         duration: started.elapsed(),
         exchanges,
-        model_notes,
     }
+}
+
+/// The result of checking one response against a list of alternatives.
+enum Checked {
+    /// One alternative passed; its notes.
+    Passed(Vec<Mismatch>),
+    /// None passed: the verdict of the closest one.
+    Missed(Verdict),
+}
+
+fn check_alternatives(
+    alternatives: &[Alternative],
+    vars: &Vars,
+    observed: &Observed<'_>,
+) -> Result<Checked, crate::matching::ResolveError> {
+    let mut closest: Option<Verdict> = None;
+    for alternative in alternatives {
+        let verdict = evaluate(&alternative.expect.resolve(vars)?, observed);
+        if verdict.passed() {
+            return Ok(Checked::Passed(verdict.notes));
+        }
+        if closest
+            .as_ref()
+            .is_none_or(|c| verdict.mismatches.len() < c.mismatches.len())
+        {
+            closest = Some(verdict);
+        }
+    }
+    Ok(match closest {
+        Some(v) => Checked::Missed(v),
+        // No alternative at all: nothing was expected, so nothing can differ.
+        None => Checked::Passed(Vec::new()),
+    })
 }
 
 async fn run_steps(
@@ -165,8 +274,12 @@ async fn run_steps(
     target: &Target,
     options: &RunOptions,
     exchanges: &mut Vec<StepExchange>,
-    model_notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Outcome {
+    // The first difference from a labelled guess; later steps still run, since the firm part
+    // of the step passed.
+    let mut differs: Option<Outcome> = None;
+    let inferred = case.provenance == Provenance::Inferred;
     let mut vars = case.vars.clone();
     vars.extend(options.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
     for (step_index, step) in case.steps.iter().enumerate() {
@@ -174,6 +287,9 @@ async fn run_steps(
             step: step_index,
             message,
         };
+        if let Some(reason) = target.client.unavailable(step.request.signature) {
+            return Outcome::Skipped { reason };
+        }
         let request = match step.request.render(&vars) {
             Ok(r) => r,
             Err(e) => return errored(e.to_string()),
@@ -200,46 +316,49 @@ async fn run_steps(
         });
 
         // Validation against the suite's model: violations fail the step whatever the case
-        // expects; notes are reported.
-        let violations = match &case.model {
-            Some(model) => model_check(model, &sent, &response, step_index, model_notes),
-            None => Vec::new(),
+        // expects (the model is their source); what it notes is a harmless difference.
+        let (violations, model_notes) = match &case.model {
+            Some(model) => model_check(model, &sent, &response),
+            None => (Vec::new(), Vec::new()),
         };
         let observed = Observed {
             start: Start::Status(response.status),
             headers: &response.headers,
             body: &response.body,
         };
-        let mut closest: Option<Verdict> = None;
-        let mut passed = false;
-        for alternative in &step.expect {
-            let expect = match alternative.expect.resolve(&vars) {
-                Ok(e) => e,
-                Err(e) => return errored(e.to_string()),
-            };
-            let verdict = evaluate(&expect, &observed);
-            if verdict.passed() {
-                passed = true;
-                break;
+        // An `inferred` case has no firm part: its `expect` is its guess, with its `why`.
+        let (firm, guess_layers): (&[Alternative], Vec<(&[Alternative], &str)>) = if inferred {
+            let why = case.why.as_deref().unwrap_or("the case is inferred");
+            let mut layers = vec![(step.expect.as_slice(), why)];
+            layers.extend(
+                step.guess
+                    .iter()
+                    .map(|g| (g.expect.as_slice(), g.why.as_str())),
+            );
+            (&[], layers)
+        } else {
+            let layers = step
+                .guess
+                .iter()
+                .map(|g| (g.expect.as_slice(), g.why.as_str()))
+                .collect();
+            (step.expect.as_slice(), layers)
+        };
+        let resolve_error = |e: crate::matching::ResolveError| errored(e.to_string());
+        let mut step_notes = match check_alternatives(firm, &vars, &observed) {
+            Ok(Checked::Passed(n)) => n,
+            Ok(Checked::Missed(verdict)) => {
+                let diff = verdict.diff();
+                let mut mismatches = verdict.mismatches;
+                mismatches.extend(violations);
+                return Outcome::Failed {
+                    step: step_index,
+                    diff,
+                    mismatches,
+                };
             }
-            if closest
-                .as_ref()
-                .is_none_or(|c| verdict.mismatches.len() < c.mismatches.len())
-            {
-                closest = Some(verdict);
-            }
-        }
-        if !passed {
-            let verdict = closest.unwrap_or_default();
-            let diff = verdict.diff();
-            let mut mismatches = verdict.mismatches;
-            mismatches.extend(violations);
-            return Outcome::Failed {
-                step: step_index,
-                diff,
-                mismatches,
-            };
-        }
+            Err(e) => return resolve_error(e),
+        };
         if !violations.is_empty() {
             return Outcome::Failed {
                 step: step_index,
@@ -247,10 +366,58 @@ async fn run_steps(
                 mismatches: violations,
             };
         }
+        for n in model_notes {
+            if !step_notes.iter().any(|m| m.path == n.path) {
+                step_notes.push(n);
+            }
+        }
+        // Each guess is checked only while the ones before it held: a guess that differed
+        // says enough about this step.
+        let mut step_differs = false;
+        for (alternatives, why) in guess_layers {
+            match check_alternatives(alternatives, &vars, &observed) {
+                Ok(Checked::Passed(n)) => step_notes.extend(n),
+                Ok(Checked::Missed(verdict)) => {
+                    step_differs = true;
+                    differs.get_or_insert(Outcome::Differs {
+                        step: step_index,
+                        diff: verdict.diff(),
+                        mismatches: verdict.mismatches,
+                        why: why.to_owned(),
+                    });
+                    break;
+                }
+                Err(e) => return resolve_error(e),
+            }
+        }
+        for n in step_notes {
+            let note = Note {
+                step: step_index,
+                path: n.path,
+                message: n.message,
+            };
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
         for capture in &step.capture {
             match capture.from.extract(&response) {
                 Some(value) => {
                     vars.insert(capture.name.clone(), value);
+                }
+                // The answer differed from the guess, so what the later steps need may
+                // well be missing: the case stands as a difference from a guess, not an error.
+                None if step_differs => {
+                    if let Some(Outcome::Differs { mismatches, .. }) = &mut differs {
+                        mismatches.push(Mismatch {
+                            path: format!("capture {}", capture.name),
+                            message: format!(
+                                "found nothing at {} in the response, so the later steps did not run",
+                                capture.expression
+                            ),
+                        });
+                    }
+                    return differs.expect("set when the step differed");
                 }
                 None => {
                     return errored(format!(
@@ -261,23 +428,25 @@ async fn run_steps(
             }
         }
     }
-    Outcome::Passed
+    differs.unwrap_or(Outcome::Passed)
 }
 
 /// The model's violations for one exchange as mismatches (marked `modeled`: the service model
-/// is their source), its notes pushed to `notes`.
+/// is their source), and what it notes (members the shape lacks) as harmless differences.
 fn model_check(
     model: &crate::model::Model,
     request: &Request,
     response: &Response,
-    step: usize,
-    notes: &mut Vec<String>,
-) -> Vec<Mismatch> {
+) -> (Vec<Mismatch>, Vec<Mismatch>) {
     let v = crate::model::validate_exchange(model, request, response);
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     for f in v.findings {
         if f.severity == crate::model::Severity::Note {
-            notes.push(format!("step {}: {f}", step + 1));
+            notes.push(Mismatch {
+                path: f.path.clone(),
+                message: format!("{} (service model)", f.message),
+            });
         } else {
             out.push(Mismatch {
                 path: f.path.clone(),
@@ -295,5 +464,5 @@ fn model_check(
             });
         }
     }
-    out
+    (out, notes)
 }

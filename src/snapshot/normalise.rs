@@ -166,8 +166,24 @@ fn locked_headers(headers: &Headers, tokens: &mut Tokens) -> Map<String, Value> 
     out
 }
 
+/// Bodies longer than this are locked by their size and ends, not written out whole (a case
+/// that sends 10 MiB would otherwise make a 10 MiB snapshot).
+const WHOLE_BODY_LIMIT: usize = 64 * 1024;
+
 fn insert_body(out: &mut Map<String, Value>, body: &[u8], tokens: &mut Tokens) {
-    if body.is_empty() {
+    if body.len() > WHOLE_BODY_LIMIT {
+        let head = String::from_utf8_lossy(&body[..64]);
+        let tail = String::from_utf8_lossy(&body[body.len() - 16..]);
+        out.insert(
+            "body_summary".into(),
+            Value::String(format!(
+                "{} bytes, starting {:?}, ending {:?}",
+                body.len(),
+                tokens.scrub(&head),
+                tokens.scrub(&tail)
+            )),
+        );
+    } else if body.is_empty() {
         out.insert("body".into(), Value::String(String::new()));
     } else if let Ok(v) = serde_json::from_slice::<Value>(body) {
         out.insert("body".into(), tokens.scrub_value(&v));

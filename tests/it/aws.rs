@@ -1,6 +1,10 @@
 //! Signing (issue #5): conform's SigV4 signer against a local stand-in for AWS that checks
 //! signatures as AWS does. Good signatures pass; each deliberate fault a case can ask for is
 //! rejected the way AWS rejects it. Nothing here talks to AWS.
+//!
+//! The scope and token faults (`wrong-region`, `wrong-service`, `expired-token`) are checked
+//! against the stand-in, whose answers are a test double's: what they show is that conform
+//! made exactly the fault asked for, not what AWS answers to it.
 
 use std::sync::Arc;
 
@@ -8,13 +12,16 @@ use aws_credential_types::Credentials;
 use aws_sdk_inspector::config::retry::RetryConfig;
 use aws_sdk_inspector::config::{BehaviorVersion, Region};
 use aws_sdk_inspector::error::ProvideErrorMetadata;
-use conform::aws::{AwsService, SigV4Signer, UNKNOWN_ACCESS_KEY_ID};
+use conform::aws::{
+    AwsService, SigV4Signer, UNKNOWN_ACCESS_KEY_ID, wrong_region_for, wrong_signing_name_for,
+};
 use conform::case::SignatureMode;
+use conform::exchange::RUN_ID_HEADER;
 use conform::exchange::{Request, Response};
-use conform::http::{Client, ClientOptions, SignError, Signer};
+use conform::http::{Client, ClientOptions, SignError, Signer, TransportError};
 use conform::matching::read_error_type;
 
-use crate::support_sigv4::{Keys, StandIn};
+use crate::support_sigv4::{Keys, Stale, StandIn};
 
 const TEMPLATE_ARN: &str =
     "arn:aws:inspector:us-west-2:123456789012:target/0-nvgVhaxX/template/0-it5r2S4T";
@@ -65,6 +72,16 @@ async fn send(stand_in: &StandIn, signer: impl Signer + 'static, mode: Signature
         .send(start_request(), mode, std::time::Duration::from_secs(10))
         .await;
     response.expect("the stand-in answers")
+}
+
+/// A signer that also holds the stale credentials the stand-in knows as expired.
+fn signer_with_stale(keys: &Keys) -> SigV4Signer {
+    let stale = keys.expired.clone().unwrap_or_else(Stale::test);
+    signer_for(keys).with_expired_credentials(
+        stale.access_key_id,
+        stale.secret_access_key,
+        stale.session_token,
+    )
 }
 
 /// Status and error type (as botocore and the SDKs both read it).
@@ -267,4 +284,163 @@ fn a_signer_shows_no_secret() {
     let shown = format!("{:?}", signer_for(&keys));
     assert!(!shown.contains(&keys.secret_access_key));
     assert!(!shown.contains(keys.session_token.as_deref().unwrap()));
+}
+
+/// The three scope and token faults: each reaches the stand-in and is refused for its own
+/// reason, with and without a session token of the signer's own.
+#[tokio::test]
+async fn wrong_region_wrong_service_and_expired_token_are_each_detected() {
+    for keys in [Keys::test(), Keys::temporary()] {
+        let stand_in = StandIn::start(keys.clone()).await;
+        let expected = [
+            (
+                SignatureMode::WrongRegion,
+                "InvalidSignatureException",
+                format!(
+                    "scoped to a valid region, not '{}'",
+                    wrong_region_for(&keys.region)
+                ),
+            ),
+            (
+                SignatureMode::WrongService,
+                "InvalidSignatureException",
+                format!(
+                    "correct service: 'inspector', not '{}'",
+                    wrong_signing_name_for("inspector")
+                ),
+            ),
+            (
+                SignatureMode::ExpiredToken,
+                "ExpiredTokenException",
+                "security token included in the request is expired".to_owned(),
+            ),
+        ];
+        for (mode, kind, says) in expected {
+            let response = send(&stand_in, signer_with_stale(&keys), mode).await;
+            assert_eq!(
+                verdict(&response),
+                (403, Some(kind.to_owned())),
+                "{mode:?}, session token: {}",
+                keys.session_token.is_some()
+            );
+            let body = String::from_utf8_lossy(&response.body).into_owned();
+            assert!(body.contains(&says), "{mode:?}: {body}");
+        }
+        // Good signatures from the same signer still pass: each fault is the mode's alone.
+        let response = send(&stand_in, signer_with_stale(&keys), SignatureMode::Normal).await;
+        assert_eq!(verdict(&response), (200, None));
+        assert_eq!(stand_in.accepted(), 1);
+        assert_eq!(stand_in.requests(), 4);
+    }
+}
+
+/// The stale credentials are what makes `expired-token`: a stand-in that does not know them
+/// as expired sees an unrecognised key, and without them nothing is sent at all.
+#[tokio::test]
+async fn expired_token_needs_the_stale_credentials() {
+    let keys = Keys {
+        expired: None,
+        ..Keys::temporary()
+    };
+    let stand_in = StandIn::start(keys.clone()).await;
+    let response = send(
+        &stand_in,
+        signer_with_stale(&keys),
+        SignatureMode::ExpiredToken,
+    )
+    .await;
+    assert_eq!(
+        verdict(&response),
+        (403, Some("UnrecognizedClientException".into()))
+    );
+
+    let client = Client::new(
+        &stand_in.uri(),
+        Some(Arc::new(signer_for(&keys))),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    // The runner asks first and skips such a step with this reason.
+    let reason = client
+        .unavailable(SignatureMode::ExpiredToken)
+        .expect("expired-token is unavailable without stale credentials");
+    assert!(reason.contains("CONFORM_EXPIRED_SESSION_TOKEN"), "{reason}");
+    assert_eq!(client.unavailable(SignatureMode::Corrupt), None);
+    let (sent, result) = client
+        .send(
+            start_request(),
+            SignatureMode::ExpiredToken,
+            std::time::Duration::from_secs(10),
+        )
+        .await;
+    let Err(TransportError::Sign(e)) = result else {
+        panic!("signing without stale credentials must fail: {result:?}");
+    };
+    let message = e.to_string();
+    assert!(
+        message.contains("CONFORM_EXPIRED_SESSION_TOKEN"),
+        "{message}"
+    );
+    for secret in [
+        keys.secret_access_key.as_str(),
+        keys.session_token.as_deref().unwrap(),
+    ] {
+        assert!(!message.contains(secret), "{message}");
+    }
+    assert!(sent.headers.get("authorization").is_none());
+    assert_eq!(
+        stand_in.requests(),
+        1,
+        "nothing was sent for the unsigned request"
+    );
+}
+
+/// Every request carries the client's run id, unsigned: the stand-in, which checks
+/// signatures, accepts it, and a client built for real AWS sends none.
+#[tokio::test]
+async fn the_run_id_travels_unsigned_and_never_to_aws() {
+    let keys = Keys::temporary();
+    let stand_in = StandIn::start(keys.clone()).await;
+    let signed = Client::new(
+        &stand_in.uri(),
+        Some(Arc::new(signer_for(&keys))),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let run_id = signed
+        .run_id()
+        .expect("a fresh client has a run id")
+        .to_owned();
+    let for_aws = signed.clone().without_run_id();
+    assert_eq!(for_aws.run_id(), None);
+    for client in [&signed, &for_aws] {
+        let mut request = start_request();
+        // Whatever a request carried, the client decides.
+        request.headers.set(RUN_ID_HEADER, "from-the-case");
+        let (sent, response) = client
+            .send(
+                request,
+                SignatureMode::Normal,
+                std::time::Duration::from_secs(10),
+            )
+            .await;
+        assert_eq!(verdict(&response.unwrap()), (200, None));
+        assert_eq!(sent.headers.get(RUN_ID_HEADER), client.run_id());
+        let auth = sent.headers.get("authorization").unwrap();
+        assert!(!auth.contains(RUN_ID_HEADER), "{auth}");
+    }
+    let received = stand_in.server.received_requests().await.unwrap();
+    let ids: Vec<Option<String>> = received
+        .iter()
+        .map(|r| {
+            r.headers
+                .get(RUN_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(ids, [Some(run_id), None]);
+    // Two invocations, two runs.
+    let other = Client::new(&stand_in.uri(), None, ClientOptions::default()).unwrap();
+    assert_ne!(other.run_id(), signed.run_id());
 }

@@ -112,6 +112,8 @@ async fn a_right_stub_passes_and_a_wrong_one_fails_with_a_diff() {
 async fn captures_flow_between_steps() {
     let server = right_stub().await;
     // The stub answers the second start with the same ARN: the `not` alternative must fail.
+    // The fixture is `inferred`, so that is a difference from a guess: --strict-inferred
+    // makes it the failure this test looks for.
     let out = conform(&[
         "run",
         fixture("stub").to_str().unwrap(),
@@ -119,6 +121,7 @@ async fn captures_flow_between_steps() {
         &server.uri(),
         "--filter",
         "two steps",
+        "--strict-inferred",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let text = stdout(&out);
@@ -323,12 +326,13 @@ fn usage_errors_exit_2() {
     assert!(stderr(&out).contains("--allow-remote"));
 }
 
-/// Each way of getting NoSuchEntityException wrong fails the suite's case with a diff that
-/// names it. The wrong stub is the replay of a mutated copy of the recordings.
+/// Each way of getting LimitExceededException wrong fails the suite's case with a diff that
+/// names it (its fault-injection case checks the error type and members firmly; the cases whose
+/// error type is a labelled guess would only differ, not fail). The wrong stub is the replay of a mutated copy of the recordings.
 #[test]
 fn the_suite_catches_each_wrong_error_answer() {
     let original = std::fs::read_to_string(
-        root().join("recordings/inspector/StartAssessmentRun/error_no_such_entity.yaml"),
+        root().join("recordings/inspector/StartAssessmentRun/error_limit_exceeded_fault.yaml"),
     )
     .unwrap();
     let mutations: &[(&str, &str, &str, &str)] = &[
@@ -340,15 +344,15 @@ fn the_suite_catches_each_wrong_error_answer() {
         ),
         (
             "missing __type",
-            r#"{"__type":"NoSuchEntityException","#,
+            r#"{"__type":"LimitExceededException","#,
             "{",
-            "error type as botocore (body __type): expected NoSuchEntityException, found <none>",
+            "error type as botocore (body __type): expected LimitExceededException, found <none>",
         ),
         (
             "wrong errorCode",
-            r#""errorCode":"ASSESSMENT_TEMPLATE_DOES_NOT_EXIST""#,
+            r#""errorCode":"ASSESSMENT_RUN_LIMIT_EXCEEDED""#,
             r#""errorCode":"ASSESSMENT_RUN_DOES_NOT_EXIST""#,
-            "body.errorCode: expected \"ASSESSMENT_TEMPLATE_DOES_NOT_EXIST\"",
+            "body.errorCode: expected <one of",
         ),
         (
             "missing canRetry",
@@ -372,7 +376,7 @@ fn the_suite_catches_each_wrong_error_answer() {
         copy_tree(&root().join("recordings"), dir.path());
         std::fs::write(
             dir.path()
-                .join("inspector/StartAssessmentRun/error_no_such_entity.yaml"),
+                .join("inspector/StartAssessmentRun/error_limit_exceeded_fault.yaml"),
             original.replacen(from, to, 1),
         )
         .unwrap();
@@ -381,7 +385,7 @@ fn the_suite_catches_each_wrong_error_answer() {
             "--recordings",
             dir.path().to_str().unwrap(),
             "--filter",
-            "NoSuchEntityException",
+            "LimitExceededException",
         ]);
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(1), "{what}: {text}");

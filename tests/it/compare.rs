@@ -180,14 +180,14 @@ async fn the_binary_scores_the_replay_at_100_percent() {
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     let lines: Vec<&str> = text.lines().collect();
     assert!(
-        lines[lines.len() - 2].starts_with("fidelity: 100.0% of exchanges (44 of 44"),
+        lines[lines.len() - 2].starts_with("fidelity: 100.0% of exchanges (66 of 66"),
         "{text}"
     );
     assert_eq!(
         lines[lines.len() - 1],
-        "44 identical, 0 equivalent, 0 different, 0 errored"
+        "66 identical, 0 equivalent, 0 different, 0 errored"
     );
-    assert!(lines.iter().take(44).all(|l| l.starts_with("IDENTICAL ")));
+    assert!(lines.iter().take(66).all(|l| l.starts_with("IDENTICAL ")));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -239,7 +239,7 @@ async fn the_binary_reports_the_three_differences_everywhere() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report("fidelity.json")).unwrap()).unwrap();
     assert_eq!(json["summary"]["different"], 3);
-    assert_eq!(json["summary"]["identical"], 41);
+    assert_eq!(json["summary"]["identical"], 63);
     assert_eq!(json["summary"]["passed"], false);
     let paths: Vec<&str> = json["exchanges"]
         .as_array()
@@ -293,16 +293,16 @@ async fn min_fidelity_sets_the_bar() {
         let out = conform(&args);
         (out.status.code(), stdout(&out), stderr(&out))
     };
-    // 41 of 44 agree: 93.1%.
-    let (c, text, _) = code(&["--min-fidelity", "0.95"]);
+    // 63 of 66 agree: 95.4%.
+    let (c, text, _) = code(&["--min-fidelity", "0.96"]);
     assert_eq!(c, Some(1));
     assert!(
-        text.contains("fidelity: 93.1% of exchanges (41 of 44 equivalent or identical) (at least 95.0% required: failed)"),
+        text.contains("fidelity: 95.4% of exchanges (63 of 66 equivalent or identical) (at least 96.0% required: failed)"),
         "{text}"
     );
-    let (c, text, _) = code(&["--min-fidelity", "0.93"]);
+    let (c, text, _) = code(&["--min-fidelity", "0.95"]);
     assert_eq!(c, Some(0), "{text}");
-    assert!(text.contains("(at least 93.0% required: passed)"), "{text}");
+    assert!(text.contains("(at least 95.0% required: passed)"), "{text}");
     let (c, _, err) = code(&["--min-fidelity", "95"]);
     assert_eq!(c, Some(2));
     assert!(
@@ -373,11 +373,11 @@ fn broken_recordings_and_dead_endpoints() {
     let text = stdout(&out);
     assert!(text.contains("connection refused"), "{text}");
     assert!(
-        text.ends_with("0 identical, 0 equivalent, 0 different, 44 errored\n"),
+        text.ends_with("0 identical, 0 equivalent, 0 different, 66 errored\n"),
         "{text}"
     );
     assert!(
-        text.contains("fidelity: 0.0% of exchanges (0 of 44"),
+        text.contains("fidelity: 0.0% of exchanges (0 of 66"),
         "{text}"
     );
 }

@@ -33,7 +33,46 @@ fn every_declared_error_constraint_and_edge_has_a_case() {
         .map(|i| i.id.clone())
         .collect();
     assert!(gaps.is_empty(), "uncovered: {gaps:?}");
-    assert!(suite.cases.len() >= 40);
+    let unknown = coverage::unknown(&items, &suite);
+    assert!(
+        unknown.is_empty(),
+        "covers: ids that name no item: {unknown:?}"
+    );
+    assert!(suite.cases.len() >= 60);
+}
+
+// Guards issue 10, item 10: a case may credit itself only with what its firm part checks. A
+// case with `provenance: inferred` has no firm part, so everything it covers is a guess (a
+// `member:` id only says which member the request sends).
+#[test]
+fn inferred_cases_force_nothing() {
+    let (_, suite) = load();
+    let mut wrong = Vec::new();
+    for case in &suite.cases {
+        if case.provenance != conform::case::Provenance::Inferred {
+            continue;
+        }
+        for id in &case.covers {
+            if !id.starts_with(coverage::GUESS_PREFIX) && !id.starts_with("member:") {
+                wrong.push(format!("{}: {id}", case.name));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "inferred cases credited with firm coverage: {wrong:#?}"
+    );
+}
+
+// Guards issue 10, item 10: no case forces ROLE_DOES_NOT_HAVE_CORRECT_POLICY (the broken-role
+// case accepts either value of the enum), so the table must not say one does.
+#[test]
+fn an_error_code_no_case_forces_is_not_credited_as_forced() {
+    let (_, suite) = load();
+    let map = coverage::covering(&suite);
+    let policy = &map["errorCode:ROLE_DOES_NOT_HAVE_CORRECT_POLICY"];
+    assert!(policy.forced.is_empty(), "{policy:?}");
+    assert!(!policy.offered.is_empty(), "{policy:?}");
 }
 
 /// Set CONFORM_UPDATE_COVERAGE=1 to rewrite the table after changing the suite.
@@ -56,4 +95,31 @@ fn the_readme_table_is_current() {
             );
         }
     }
+}
+
+// Keeps the counts the READMEs state true: the replay answers every case, none is skipped.
+#[test]
+fn the_readmes_state_the_suite_size() {
+    let (_, suite) = load();
+    let hand_written = suite
+        .cases
+        .iter()
+        .filter(|c| !conform::generate::is_generated(&std::fs::read(&c.file).unwrap()))
+        .count();
+    let whole = load_suite(&[root().join("cases")], &Default::default())
+        .expect("the whole suite loads")
+        .cases
+        .len();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("ends with `{whole} passed, 0 failed, 0 skipped`")),
+        "README.md does not say the suite has {whole} cases"
+    );
+    let cases = std::fs::read_to_string(root().join("cases/README.md")).unwrap();
+    assert!(
+        cases.starts_with(&format!(
+            "# The conform suite: Amazon Inspector Classic\n\n{whole} cases: {hand_written} hand-written for StartAssessmentRun"
+        )),
+        "cases/README.md does not say the suite has {whole} cases, {hand_written} of them hand-written"
+    );
 }

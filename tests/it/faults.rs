@@ -221,6 +221,7 @@ fn message(outcome: &Outcome) -> String {
                 .collect();
             format!("FAIL {}\n{diff}", lines.join("\n"))
         }
+        Outcome::Differs { why, diff, .. } => format!("DIFFERS {why}\n{diff}"),
         Outcome::Passed => "PASS".into(),
         Outcome::Skipped { reason } => format!("SKIP {reason}"),
     }

@@ -347,7 +347,7 @@ fn run_validates_every_response_against_the_suite_model() {
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(text.contains("PASS   good"), "{text}");
     assert!(
-        text.contains("note: step 1: body.zzz: Note has no member `zzz`"),
+        text.contains("note: body.zzz: Note has no member `zzz`"),
         "{text}"
     );
     assert!(text.contains("FAIL   bad"), "{text}");

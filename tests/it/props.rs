@@ -870,12 +870,12 @@ impl Parts {
                 }
             }
             Change::RemoveMember(i) => {
-                if let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&self.body) {
-                    if !map.is_empty() {
-                        let key = map.keys().nth(i.index(map.len())).unwrap().clone();
-                        map.remove(&key);
-                        self.body = Value::Object(map).to_string().into_bytes();
-                    }
+                if let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&self.body)
+                    && !map.is_empty()
+                {
+                    let key = map.keys().nth(i.index(map.len())).unwrap().clone();
+                    map.remove(&key);
+                    self.body = Value::Object(map).to_string().into_bytes();
                 }
             }
             Change::Body(b) => self.body = b.clone(),
@@ -908,9 +908,10 @@ fn recorded_requests(recordings: &[Recording]) -> Vec<(Parts, PathBuf)> {
                     recording.file.clone()
                 }
             };
-            let body = match (&r.body, &r.raw_body) {
+            // `raw_bytes` covers `raw_body` and `raw_body_base64` (bytes that are not UTF-8).
+            let body = match (&r.body, r.raw_bytes()) {
                 (Some(v), _) => v.to_string().into_bytes(),
-                (None, Some(raw)) => raw.clone().into_bytes(),
+                (None, Some(raw)) => raw,
                 (None, None) => Vec::new(),
             };
             let parts = Parts {

@@ -19,7 +19,7 @@ use conform::recording::{RecordingProvenance, load_recording, load_recordings};
 use conform::replay::{Replay, ReplayServer};
 use conform::runner::{Outcome, RunOptions, Target, run_cases};
 
-use crate::support_sigv4::{Behaviour, Keys, StandIn};
+use crate::support_sigv4::{Behaviour, Keys, Stale, StandIn};
 
 /// An account id no AWS example uses, so that masking has something to mask.
 const ACCOUNT: &str = "210987654321";
@@ -601,6 +601,18 @@ async fn masked_accounts_and_quoted_secrets_stay_out_of_recordings() {
 const LEAK_KEY: &str = "AKIDLEAKCHECKKEY7Q3Z";
 const LEAK_SECRET: &str = "leakCheckSecretZq8Xv2Lw5Nr7Tp1Ks4Hm6Jd9Fb";
 const LEAK_TOKEN: &str = "leakCheckSessionTokenYc3Vb8Nw2Qm5Rt7Zp1Xk4Ls6Jh9Gd0";
+/// The stale temporary credentials `signature: expired-token` signs with.
+const LEAK_STALE_KEY: &str = "ASIALEAKSTALEKEY4W8R";
+const LEAK_STALE_SECRET: &str = "leakStaleSecretPq4Zr8Nv3Kw6Ty1Bm5Xj7Hc2Fd";
+const LEAK_STALE_TOKEN: &str = "leakStaleSessionTokenGz6Wp2Rk8Vn4Mt1Qy7Ls3Hb5Jd0Xc";
+const LEAKS: [&str; 6] = [
+    LEAK_KEY,
+    LEAK_SECRET,
+    LEAK_TOKEN,
+    LEAK_STALE_KEY,
+    LEAK_STALE_SECRET,
+    LEAK_STALE_TOKEN,
+];
 
 fn leak_keys() -> Keys {
     Keys {
@@ -608,6 +620,11 @@ fn leak_keys() -> Keys {
         secret_access_key: LEAK_SECRET.into(),
         session_token: Some(LEAK_TOKEN.into()),
         region: "us-west-2".into(),
+        expired: Some(Stale {
+            access_key_id: LEAK_STALE_KEY.into(),
+            secret_access_key: LEAK_STALE_SECRET.into(),
+            session_token: LEAK_STALE_TOKEN.into(),
+        }),
     }
 }
 
@@ -623,6 +640,9 @@ fn conform_command(dir: &Path, args: &[&str]) -> Command {
         .env("AWS_ACCESS_KEY_ID", LEAK_KEY)
         .env("AWS_SECRET_ACCESS_KEY", LEAK_SECRET)
         .env("AWS_SESSION_TOKEN", LEAK_TOKEN)
+        .env("CONFORM_EXPIRED_ACCESS_KEY_ID", LEAK_STALE_KEY)
+        .env("CONFORM_EXPIRED_SECRET_ACCESS_KEY", LEAK_STALE_SECRET)
+        .env("CONFORM_EXPIRED_SESSION_TOKEN", LEAK_STALE_TOKEN)
         .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
         .env(
             "AWS_SHARED_CREDENTIALS_FILE",
@@ -680,6 +700,22 @@ async fn no_credential_reaches_a_file_or_the_terminal() {
                 "unsigned",
                 rejected("unsigned", "none", "MissingAuthenticationTokenException"),
             ),
+            (
+                "wrong_region",
+                rejected("wrong region", "wrong-region", "InvalidSignatureException"),
+            ),
+            (
+                "wrong_service",
+                rejected(
+                    "wrong service",
+                    "wrong-service",
+                    "InvalidSignatureException",
+                ),
+            ),
+            (
+                "expired_token",
+                rejected("expired token", "expired-token", "ExpiredTokenException"),
+            ),
             ("expects_success", EXPECTS_WHAT_IT_DOES_NOT_GET.to_owned()),
         ],
     );
@@ -687,45 +723,65 @@ async fn no_credential_reaches_a_file_or_the_terminal() {
     let uri = stand_in.uri();
     let cases_arg = cases.to_string_lossy().into_owned();
     let mut printed = String::new();
-    for extra in [
-        &["--mode", "all", "--record-failures"][..],
-        &["--mode", "none"][..],
-    ] {
-        let mut args = vec![
+    let sign: [&str; 6] = [
+        "--endpoint-url",
+        &uri,
+        "--sign",
+        "--region",
+        "us-west-2",
+        "--jobs=1",
+    ];
+    let runs: [&[&str]; 3] = [
+        &[
             "record",
-            &cases_arg,
             "--out",
             "recordings",
-            "--endpoint-url",
-            &uri,
-            "--sign",
-            "--region",
-            "us-west-2",
-        ];
-        args.extend_from_slice(extra);
+            "--mode",
+            "all",
+            "--record-failures",
+        ],
+        &["record", "--out", "recordings", "--mode", "none"],
+        &["run", "--json", "report.json", "--junit", "report.xml"],
+    ];
+    for (i, command) in runs.into_iter().enumerate() {
+        let mut args = vec![command[0], &cases_arg];
+        args.extend_from_slice(&command[1..]);
+        args.extend_from_slice(&sign);
         let output = run_conform(dir.path(), &args).await;
         printed.push_str(&String::from_utf8_lossy(&output.stdout));
         printed.push_str(&String::from_utf8_lossy(&output.stderr));
-        // With --mode none the failing case makes the exit code 1, as `conform run` would.
-        let expected = if extra.contains(&"none") { 1 } else { 0 };
+        // With --mode none (and in `run`) the failing case makes the exit code 1.
+        let expected = if i == 0 { 0 } else { 1 };
         assert_eq!(output.status.code(), Some(expected), "{printed}");
     }
-    // The environment's credentials were used: the stand-in accepted signed requests.
+    // The environment's credentials were used: the stand-in accepted signed requests, and
+    // every fault case got the answer it expects (only `expects_success` failed).
     assert!(stand_in.accepted() >= 2, "{printed}");
+    assert!(
+        printed.contains("8 passed, 1 failed"),
+        "every fault was made as asked:\n{printed}"
+    );
     let written = files_under(&dir.path().join("recordings"));
-    assert_eq!(written.len(), 6, "{printed}");
+    assert_eq!(written.len(), 9, "{printed}");
+    assert!(dir.path().join("report.json").exists() && dir.path().join("report.xml").exists());
     for file in files_under(dir.path()) {
         let bytes = std::fs::read(&file).unwrap();
         let text = String::from_utf8_lossy(&bytes);
-        for secret in [LEAK_KEY, LEAK_SECRET, LEAK_TOKEN] {
+        for secret in LEAKS {
             assert!(
                 !text.contains(secret),
                 "{} holds a credential",
                 file.display()
             );
         }
+        // The run id is no part of a recording or report.
+        assert!(
+            !text.to_ascii_lowercase().contains("x-conform-run-id"),
+            "{} holds the run id header",
+            file.display()
+        );
     }
-    for secret in [LEAK_KEY, LEAK_SECRET, LEAK_TOKEN] {
+    for secret in LEAKS {
         assert!(
             !printed.contains(secret),
             "printed a credential:\n{printed}"
@@ -913,4 +969,62 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
         .into_iter()
         .filter(|f| f.extension().is_some_and(|e| e == "yaml"))
         .collect()
+}
+
+/// Every `conform run` and `conform record` invocation sends its own run id to an endpoint,
+/// and none to real AWS (`--aws`, here pointed at the stand-in with `--endpoint-url`).
+#[tokio::test(flavor = "multi_thread")]
+async fn each_invocation_has_a_run_id_and_aws_gets_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write_cases(
+        dir.path(),
+        &[("start_ok", start_ok("start ok", "run-1", "normal"))],
+    );
+    let stand_in = StandIn::start(leak_keys()).await;
+    let uri = stand_in.uri();
+    let cases_arg = cases.to_string_lossy().into_owned();
+    let target = ["--endpoint-url", &uri, "--region", "us-west-2"];
+    let invocations: [&[&str]; 4] = [
+        &["run", "--sign"],
+        &["run", "--sign"],
+        &["record", "--sign", "--mode", "none"],
+        &["run", "--aws"],
+    ];
+    for invocation in invocations {
+        let mut args = vec![invocation[0], &cases_arg];
+        args.extend_from_slice(&invocation[1..]);
+        args.extend_from_slice(&target);
+        let output = run_conform(dir.path(), &args).await;
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let ids: Vec<Option<String>> = stand_in
+        .server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.headers
+                .get("x-conform-run-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    let uuid =
+        regex::Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+            .unwrap();
+    for id in &ids[..3] {
+        assert!(id.as_deref().is_some_and(|i| uuid.is_match(i)), "{ids:?}");
+    }
+    assert!(
+        ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2],
+        "{ids:?}"
+    );
+    assert_eq!(ids[3], None, "real AWS was sent a run id");
 }

@@ -1,10 +1,15 @@
 //! A local stand-in for AWS that checks SigV4 the way AWS does, for tests that sign.
 //!
 //! Each request's signature is recomputed with `aws-sigv4` from known test credentials (never
-//! by hand); a request with no, a wrong, a stale or an unknown signature is rejected with 403
-//! and an awsJson1_1 error body (`__type`, `message`), as AWS rejects it. A valid
+//! by hand); a request with no, a wrong, a stale or an unknown signature, a credential scope
+//! naming another region or service, or a session token the stand-in knows as expired is
+//! rejected with 403 and an awsJson1_1 error body (`__type`, `message`). A valid
 //! StartAssessmentRun gets a 200 with an `assessmentRunArn`. It binds 127.0.0.1:0 and never
 //! talks to AWS.
+//!
+//! Its answers are a test double's: error types and messages follow AWS's common errors where
+//! those name one (ExpiredTokenException, InvalidSignatureException, ...), but nothing here is
+//! evidence of what AWS answers; it only lets tests see that conform produced each fault.
 
 #![allow(dead_code)] // each test module uses a different part of it
 
@@ -38,6 +43,27 @@ pub struct Keys {
     pub secret_access_key: String,
     pub session_token: Option<String>,
     pub region: String,
+    /// Temporary credentials the stand-in knows were issued and have expired: a request
+    /// correctly signed with them is refused as ExpiredTokenException.
+    pub expired: Option<Stale>,
+}
+
+/// An access key id, secret and session token whose token has expired.
+#[derive(Clone, Debug)]
+pub struct Stale {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+}
+
+impl Stale {
+    pub fn test() -> Stale {
+        Stale {
+            access_key_id: "ASIASTANDINSTALEKEY1".into(),
+            secret_access_key: "standInStaleSecretKey0123456789abcdefghi".into(),
+            session_token: "standInStaleSessionToken0123456789".into(),
+        }
+    }
 }
 
 impl Keys {
@@ -48,6 +74,7 @@ impl Keys {
             secret_access_key: "standInTestSecretKey0123456789abcdefghij".into(),
             session_token: None,
             region: "us-west-2".into(),
+            expired: Some(Stale::test()),
         }
     }
 
@@ -223,13 +250,23 @@ impl Verifier {
                 "The security token included in the request is invalid.".to_owned(),
             )
         };
-        if key_id != self.keys.access_key_id {
-            return Err(unrecognised());
-        }
         let token = header(request, "x-amz-security-token");
-        if token != self.keys.session_token.as_deref() {
-            return Err(unrecognised());
-        }
+        // The stale credentials are known, so their signature is checked like any other; the
+        // expiry is reported only for a request that is otherwise right.
+        let stale = self
+            .keys
+            .expired
+            .as_ref()
+            .filter(|s| key_id == s.access_key_id && token == Some(s.session_token.as_str()));
+        let secret = match stale {
+            Some(s) => &s.secret_access_key,
+            None if key_id == self.keys.access_key_id
+                && token == self.keys.session_token.as_deref() =>
+            {
+                &self.keys.secret_access_key
+            }
+            None => return Err(unrecognised()),
+        };
 
         let invalid = |message: String| (403, "InvalidSignatureException", message);
         let amz_date =
@@ -246,11 +283,17 @@ impl Verifier {
                 "Signature expired: {amz_date} is now earlier or later than the 5 minutes allowed"
             )));
         }
-        if date != &amz_date[..8]
-            || region != self.keys.region
-            || service != "inspector"
-            || terminator != "aws4_request"
-        {
+        if region != self.keys.region {
+            return Err(invalid(format!(
+                "Credential should be scoped to a valid region, not '{region}'."
+            )));
+        }
+        if service != "inspector" {
+            return Err(invalid(format!(
+                "Credential should be scoped to correct service: 'inspector', not '{service}'."
+            )));
+        }
+        if date != &amz_date[..8] || terminator != "aws4_request" {
             return Err(invalid(format!(
                 "Credential should be scoped to a valid region and service: {date}/{region}/{service}"
             )));
@@ -264,7 +307,7 @@ impl Verifier {
             return Err(invalid(format!("'{missing}' must be a signed header")));
         }
 
-        let expected = self.recompute(request, &signed, time, token)?;
+        let expected = self.recompute(request, &signed, time, key_id, secret, token)?;
         if expected != signature {
             // Some AWS services quote the canonical request back, session token included: the
             // stand-in does too, so that tests see a recorder keep it out of what it writes.
@@ -274,6 +317,13 @@ impl Verifier {
                  x-amz-security-token:{}\n{signed_headers}'",
                 token.unwrap_or("")
             )));
+        }
+        if stale.is_some() {
+            return Err((
+                403,
+                "ExpiredTokenException",
+                "The security token included in the request is expired".into(),
+            ));
         }
         Ok(())
     }
@@ -285,6 +335,8 @@ impl Verifier {
         request: &Request,
         signed: &[&str],
         time: SystemTime,
+        key_id: &str,
+        secret: &str,
         token: Option<&str>,
     ) -> Result<String, Rejection> {
         let bad = |m: String| (403, "InvalidSignatureException", m);
@@ -314,14 +366,8 @@ impl Verifier {
             SignableBody::Bytes(&request.body),
         )
         .map_err(|e| bad(format!("cannot canonicalise the request: {e}")))?;
-        let identity: Identity = Credentials::new(
-            &self.keys.access_key_id,
-            &self.keys.secret_access_key,
-            token.map(str::to_owned),
-            None,
-            "stand-in",
-        )
-        .into();
+        let identity: Identity =
+            Credentials::new(key_id, secret, token.map(str::to_owned), None, "stand-in").into();
         // Honour whatever the client chose to sign (SDKs sign user agents and lengths too).
         let mut settings = SigningSettings::default();
         settings.excluded_headers = None;
