@@ -28,6 +28,8 @@ for (const path of files(root)) {
     const sendable = request.method === "POST" && request.path === "/"
       && headers["x-amz-target"] === "InspectorService.StartAssessmentRun"
       && headers["content-type"] === "application/x-amz-json-1.1"
+      // A generated error request carries x-conform-fault, which an SDK does not send.
+      && !("x-conform-fault" in headers)
       && body && typeof body === "object" && !Array.isArray(body)
       && Object.keys(body).every((k) => ["assessmentTemplateArn", "assessmentRunName"].includes(k))
       && Object.values(body).every((v) => typeof v === "string") && "assessmentTemplateArn" in body;
