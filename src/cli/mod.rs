@@ -4,7 +4,9 @@
 
 mod common;
 mod compare;
+mod export;
 mod inspect;
+mod proxy;
 mod record;
 mod run;
 mod serve;
@@ -40,6 +42,10 @@ enum Command {
     Record(record::RecordArgs),
     /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
     Serve(serve::ServeArgs),
+    /// Stand between a client and an endpoint: answer from, record and judge live traffic
+    Proxy(proxy::ProxyArgs),
+    /// Write the recordings in another tool's format (WireMock stub mappings)
+    Export(export::ExportArgs),
     /// Settle pending snapshots written by `run --snapshots`
     Snapshots(inspect::SnapshotsArgs),
 }
@@ -77,6 +83,8 @@ pub fn main() -> ExitCode {
             Command::Record(args) => record::record(args).await,
             Command::Serve(args) => serve::serve(args).await,
             Command::Snapshots(args) => inspect::snapshots(args),
+            Command::Proxy(args) => proxy::proxy(args).await,
+            Command::Export(args) => export::export(args),
         }
     });
     match result {
