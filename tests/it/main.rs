@@ -8,6 +8,7 @@ mod coverage;
 mod faults;
 mod harmless;
 mod props;
+mod proxy;
 mod recipe;
 mod record;
 mod replay_state;
