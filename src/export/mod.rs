@@ -8,7 +8,7 @@
 //!   `equalTo` their recorded values, or `absent` when the recording has none (the replay's
 //!   identity headers, `recording::IDENTITY_HEADERS`); a JSON body with `equalToJson`, extra
 //!   members not ignored (the replay is strict on requests); a raw body with `binaryEqualTo`
-//!   (exact bytes), an empty one with `equalTo ""`.
+//!   (exact bytes), an empty one with `absent` (WireMock reads an empty body as none).
 //! - **Response**: status, headers (minus the ones the connection decides), body as text or
 //!   `base64Body`.
 //! - **Sequences** (one recording's exchanges with the same request) become a scenario: the
@@ -195,7 +195,8 @@ fn stub(recording: &Recording, i: usize) -> Result<Value, ExportError> {
         (None, Some(bytes)) if !bytes.is_empty() => json!({
             "binaryEqualTo": base64::engine::general_purpose::STANDARD.encode(bytes),
         }),
-        _ => json!({ "equalTo": "" }),
+        // WireMock reads an empty body as no body: `equalTo ""` never matches it.
+        _ => json!({ "absent": true }),
     };
     request.insert("bodyPatterns".into(), json!([body]));
 

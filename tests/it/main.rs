@@ -5,6 +5,7 @@ mod aws;
 mod cli;
 mod compare;
 mod coverage;
+mod export;
 mod faults;
 mod harmless;
 mod props;
