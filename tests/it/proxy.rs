@@ -691,6 +691,14 @@ async fn the_binary_with_compare_writes_the_reports_of_all_traffic_seen() {
     );
     let junit = std::fs::read_to_string(dir.path().join("report.xml")).unwrap();
     roxmltree::Document::parse(&junit).expect("the JUnit report is XML");
+    assert_no_secret("stdout", &out);
+    assert_no_secret("stderr", &err);
+    for file in files_under(dir.path()) {
+        assert_no_secret(
+            &file.display().to_string(),
+            &std::fs::read_to_string(&file).unwrap(),
+        );
+    }
     assert!(
         std::fs::read_to_string(dir.path().join("report.html"))
             .unwrap()
