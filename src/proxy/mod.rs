@@ -225,7 +225,7 @@ impl Shared {
         out
     }
 
-    fn scrub_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+    pub(crate) fn scrub_bytes(&self, bytes: &[u8]) -> Vec<u8> {
         match std::str::from_utf8(bytes) {
             Ok(text) => self.scrub(text).into_bytes(),
             // Not text: kept byte for byte, as `record` keeps it.

@@ -425,7 +425,15 @@ async fn forward(shared: &Shared, incoming: &Request) -> Result<Response, String
         SignatureMode::None
     };
     let (_, result) = client.send(request, mode, upstream.timeout).await;
-    let response = result.map_err(|e| e.to_string())?;
+    let mut response = result.map_err(|e| e.to_string())?;
+    // An upstream may quote what it was sent (a signature error's canonical request holds the
+    // session token): the client, the recordings and the reports get it without any secret.
+    response.headers = response
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_owned(), shared.scrub(v)))
+        .collect();
+    response.body = shared.scrub_bytes(&response.body);
     // awsJson1_1 answers are JSON or empty: anything else is junk nobody should record.
     if !response.body.is_empty()
         && serde_json::from_slice::<serde_json::Value>(&response.body).is_err()

@@ -749,3 +749,62 @@ fn the_binary_refuses_what_cannot_work() {
         assert!(err.contains(message), "{args:?}: {err}");
     }
 }
+
+/// An upstream that quotes back the credentials it was sent, as a signature error's canonical
+/// request does.
+struct Echo;
+
+impl wiremock::Respond for Echo {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let header = |name: &str| {
+            request
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let message = format!(
+            "canonical request: x-amz-security-token:{}; authorization: {}",
+            header("x-amz-security-token"),
+            header("authorization")
+        );
+        ResponseTemplate::new(403)
+            .insert_header("x-echo-token", header("x-amz-security-token").as_str())
+            .set_body_raw(
+                json!({ "__type": "InvalidSignatureException", "message": message }).to_string(),
+                CONTENT_TYPE,
+            )
+    }
+}
+
+#[tokio::test]
+async fn secrets_an_upstream_quotes_back_reach_neither_the_client_nor_a_recording() {
+    let echo = MockServer::start().await;
+    Mock::given(any()).respond_with(Echo).mount(&echo).await;
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = start(
+        Mode::All,
+        dir.path(),
+        Some(signed_upstream(&echo.uri(), false)),
+        false,
+    );
+    let error = start_run(&proxy.uri(), "echo").await.unwrap_err();
+    assert!(error.starts_with("InvalidSignatureException"), "{error}");
+    assert!(
+        error.contains("<redacted>"),
+        "the quote is there, scrubbed: {error}"
+    );
+    assert_no_secret("the answer passed back", &error);
+    let (_, raw) = post(&proxy.uri(), "{}").await;
+    assert_no_secret("the answer passed back", &raw.to_string());
+    drop(proxy);
+    let files = files_under(dir.path());
+    assert_eq!(files.len(), 2);
+    for file in files {
+        assert_no_secret(
+            &file.display().to_string(),
+            &std::fs::read_to_string(&file).unwrap(),
+        );
+    }
+}
