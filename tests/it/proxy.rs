@@ -808,3 +808,38 @@ async fn secrets_an_upstream_quotes_back_reach_neither_the_client_nor_a_recordin
         );
     }
 }
+
+#[tokio::test]
+async fn a_bad_client_gets_what_conform_serve_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_recording(dir.path());
+    let proxy = start(Mode::Replay, dir.path(), None, false);
+    let http = reqwest::Client::new();
+    let send = |body: Vec<u8>, run_id: &'static str| {
+        http.post(proxy.uri())
+            .header("content-type", CONTENT_TYPE)
+            .header("x-amz-target", TARGET)
+            .header("x-conform-run-id", run_id)
+            .body(body)
+            .send()
+    };
+    let too_large = send(vec![b' '; 11 * 1024 * 1024], "run-1").await.unwrap();
+    assert_eq!(too_large.status().as_u16(), 413);
+    let bad_run = send(b"{}".to_vec(), "not a valid id!").await.unwrap();
+    assert_eq!(bad_run.status().as_u16(), 400);
+    let body: Value = serde_json::from_slice(&bad_run.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["__type"], "InvalidRunIdException");
+    let reset = http
+        .post(format!("{}/__conform/reset", proxy.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status().as_u16(), 200, "the replay's admin path");
+    // A client that connects and sends nothing holds up no one (serve's header timeout, which
+    // the proxy shares, ends it later).
+    let _hung = std::net::TcpStream::connect(proxy.address()).unwrap();
+    assert_eq!(
+        start_run(&proxy.uri(), "examplerun").await.unwrap(),
+        format!("{TEMPLATE_ARN}/run/0-jOoroxyY")
+    );
+}
