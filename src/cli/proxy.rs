@@ -123,6 +123,12 @@ pub async fn proxy(args: ProxyArgs) -> Result<ExitCode> {
         )
         .into());
     }
+    if args.aws.sign && args.upstream.is_none() {
+        return Err(UsageError(
+            "--sign signs the requests forwarded to --upstream URL; give one (or use --aws)".into(),
+        )
+        .into());
+    }
     let remote = common::remote_target(
         &args.aws,
         args.upstream.as_deref(),

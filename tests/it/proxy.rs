@@ -718,7 +718,11 @@ fn the_binary_refuses_what_cannot_work() {
             .output()
             .unwrap()
     };
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--sign", "--region", "us-west-2", "--addr", "127.0.0.1:0"],
+            "forwarded to --upstream URL",
+        ),
         (&["--addr", "0.0.0.0:0"], "not a loopback address"),
         (
             &["--mode", "new", "--addr", "127.0.0.1:0"],
