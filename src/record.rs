@@ -716,6 +716,24 @@ fn root_of(path: &Path) -> PathBuf {
     found.unwrap_or(start).to_owned()
 }
 
+/// One exchange as a recording holds it, for callers that capture traffic themselves
+/// (`conform proxy`): volatile and secret headers left out, every text scrubbed of what
+/// `scrubber` knows, exactly as `record` writes its own.
+pub fn recorded_exchange(
+    request: &Request,
+    response: &Response,
+    scrubber: Option<&SecretScrubber>,
+) -> RecordedExchange {
+    let clean = Cleaner {
+        scrubber,
+        mask: None,
+    };
+    RecordedExchange {
+        request: recorded_request(request, &clean),
+        response: recorded_response(response, &clean),
+    }
+}
+
 /// Makes text fit to be written: scrubbed of secrets, accounts masked.
 struct Cleaner<'a> {
     scrubber: Option<&'a SecretScrubber>,
@@ -829,7 +847,7 @@ fn add_header(headers: &mut BTreeMap<String, String>, name: &str, value: String)
 }
 
 /// The endpoint as written into a recording: no user or password from the URL, no secret.
-fn recorded_endpoint(base: &str, scrubber: Option<&SecretScrubber>) -> String {
+pub fn recorded_endpoint(base: &str, scrubber: Option<&SecretScrubber>) -> String {
     let shown = match reqwest::Url::parse(base) {
         Ok(mut url) => {
             let _ = url.set_username("");
@@ -845,7 +863,7 @@ fn recorded_endpoint(base: &str, scrubber: Option<&SecretScrubber>) -> String {
 }
 
 /// Now, RFC 3339 in UTC to the second (`2026-11-28T00:00:00Z`).
-fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -4,9 +4,11 @@
 
 mod common;
 mod compare;
+mod export;
 mod generate;
 mod inspect;
 mod model;
+mod proxy;
 mod record;
 mod run;
 mod serve;
@@ -46,6 +48,10 @@ enum Command {
     Model(model::ModelArgs),
     /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
     Serve(serve::ServeArgs),
+    /// Stand between a client and an endpoint: answer from, record and judge live traffic
+    Proxy(proxy::ProxyArgs),
+    /// Write the recordings in another tool's format (WireMock stub mappings)
+    Export(export::ExportArgs),
     /// Settle pending snapshots written by `run --snapshots`
     Snapshots(inspect::SnapshotsArgs),
 }
@@ -85,6 +91,8 @@ pub fn main() -> ExitCode {
             Command::Model(args) => model::model(args),
             Command::Serve(args) => serve::serve(args).await,
             Command::Snapshots(args) => inspect::snapshots(args),
+            Command::Proxy(args) => proxy::proxy(args).await,
+            Command::Export(args) => export::export(args),
         }
     });
     match result {

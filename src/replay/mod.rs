@@ -4,7 +4,7 @@
 
 mod admin;
 mod index;
-mod server;
+pub(crate) mod server;
 mod state;
 
 pub use admin::{ADMIN_PREFIX, AdminAnswer, admin, is_admin_path};

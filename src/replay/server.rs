@@ -34,8 +34,8 @@ use crate::exchange::RUN_ID_HEADER;
 pub type MissSink = Arc<dyn Fn(&Miss) + Send + Sync>;
 
 /// How long a client may take to send its headers, and then its body.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running replay server. Dropping it stops the server.
 pub struct ReplayServer {
@@ -276,14 +276,17 @@ async fn handle(
 /// broken pipe before it reads the answer. Past this, the connection is closed.
 const MAX_DRAINED_BODY: u64 = 8 * MAX_REQUEST_BODY as u64;
 
-enum BodyFault {
+pub(crate) enum BodyFault {
     TooLarge,
     Broken,
 }
 
 /// Reads a request body of at most `MAX_REQUEST_BODY` bytes. A larger one (declared or not) is
 /// drained without being kept, so that the client gets to read the 413.
-async fn read_body(mut body: Incoming, declared: Option<u64>) -> Result<Bytes, BodyFault> {
+pub(crate) async fn read_body(
+    mut body: Incoming,
+    declared: Option<u64>,
+) -> Result<Bytes, BodyFault> {
     let mut kept = Vec::new();
     let mut seen: u64 = 0;
     let mut too_large = declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64);
@@ -318,7 +321,7 @@ async fn read_body(mut body: Incoming, declared: Option<u64>) -> Result<Bytes, B
     }
 }
 
-fn too_large() -> hyper::Response<Full<Bytes>> {
+pub(crate) fn too_large() -> hyper::Response<Full<Bytes>> {
     aws_error(
         413,
         "RequestEntityTooLargeException",
@@ -327,7 +330,11 @@ fn too_large() -> hyper::Response<Full<Bytes>> {
 }
 
 /// An awsJson1_1-style error that no client mistakes for a recorded answer.
-fn aws_error(status: u16, error_type: &str, message: &str) -> hyper::Response<Full<Bytes>> {
+pub(crate) fn aws_error(
+    status: u16,
+    error_type: &str,
+    message: &str,
+) -> hyper::Response<Full<Bytes>> {
     let body = serde_json::json!({ "__type": error_type, "message": message });
     json_response(
         status,
@@ -337,7 +344,7 @@ fn aws_error(status: u16, error_type: &str, message: &str) -> hyper::Response<Fu
 }
 
 /// A JSON answer of the server's own; with `error_type`, shaped as an awsJson1_1 error.
-fn json_response(
+pub(crate) fn json_response(
     status: u16,
     error_type: Option<&str>,
     body: Vec<u8>,

@@ -1,0 +1,459 @@
+//! `conform proxy`: conform between any client and any endpoint, recording and judging live
+//! traffic (VCR's record modes, WireMock's recorder, Hoverfly's capture and spy).
+//!
+//! - Answering from recordings is `crate::replay::Replay` (the one matcher); a recording written
+//!   here is added to that replay at once, so the next identical request is answered from it.
+//! - Forwarding is `crate::http::Client`: the client's own `authorization`, `x-amz-date` and
+//!   `x-amz-security-token` are dropped and the request is signed again by conform's own
+//!   signer (`crate::aws::SigV4Signer`, `aws-sigv4`), when it has one.
+//! - Writing is `crate::record::recorded_exchange` plus `crate::recording::write_recording`
+//!   (the one format, atomic writes, volatile and secret headers out, secrets scrubbed). The
+//!   client's own access key id and session token are scrubbed from everything written too.
+//! - Judging (`--compare`) is `crate::compare::compare`, the code of `conform compare`.
+//!
+//! The server is the replay server's: same body limit, timeouts and AWS-style errors for bad
+//! clients. An upstream that is down, slow or answers junk gives the client a 502
+//! `UpstreamUnavailableException` saying why, and nothing is recorded.
+
+mod judge;
+mod server;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+pub use judge::{Judge, unmatched_result};
+pub use server::{ProxyEvent, ProxyServer, ProxySink};
+
+use crate::aws::SecretScrubber;
+use crate::exchange::{Request, Response};
+use crate::http::Client;
+use crate::recording::{
+    RecordedFrom, Recording, RecordingProvenance, load_recording, write_recording,
+};
+use crate::replay::Replay;
+
+/// What the proxy does with a request, named as VCR names its record modes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Answer from the recordings; a miss is the replay's AWS-style 404.
+    #[default]
+    Replay,
+    /// Answer from the recordings; on a miss, forward and record.
+    New,
+    /// Forward and record everything.
+    All,
+    /// Forward, record nothing.
+    Passthrough,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Option<Mode> {
+        Some(match text {
+            "replay" => Mode::Replay,
+            "new" => Mode::New,
+            "all" => Mode::All,
+            "passthrough" => Mode::Passthrough,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Replay => "replay",
+            Mode::New => "new",
+            Mode::All => "all",
+            Mode::Passthrough => "passthrough",
+        }
+    }
+
+    fn forwards(self) -> bool {
+        self != Mode::Replay
+    }
+
+    fn records(self) -> bool {
+        matches!(self, Mode::New | Mode::All)
+    }
+}
+
+/// Where forwarded requests go.
+pub struct Upstream {
+    /// Sends to the upstream; signs when it has a signer.
+    pub client: Client,
+    /// True for real AWS: what it answers is written `aws: true`, and is protected.
+    pub aws: bool,
+    pub region: Option<String>,
+    /// Removes conform's own secrets (the signer's) from text.
+    pub scrubber: Option<SecretScrubber>,
+    /// How long the upstream may take to answer.
+    pub timeout: Duration,
+}
+
+/// Everything the proxy needs.
+pub struct ProxyConfig {
+    pub mode: Mode,
+    /// The recordings folder: answered from (`replay`, `new`) and written to (`new`, `all`).
+    pub recordings: PathBuf,
+    /// The recordings loaded from it (empty in `all` and `passthrough`).
+    pub loaded: Vec<Recording>,
+    /// Required by every mode but `replay`.
+    pub upstream: Option<Upstream>,
+    /// Replace a recording made from AWS with one from another upstream.
+    pub force: bool,
+    /// `--compare`: every upstream answer is judged against these recordings.
+    pub judge: Option<Judge>,
+}
+
+/// Why a proxy cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("--mode {0} forwards requests: give --upstream URL or --aws")]
+    NoUpstream(&'static str),
+    #[error("cannot build the replay of {dir}: {message}")]
+    Replay { dir: PathBuf, message: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// The hook for the service model's hash: `recorded:` gets a `model_hash` once the model
+/// module (`crate::model`, on another branch) is merged and `RecordedFrom` grows that field.
+/// Until then there is no model to hash, and nothing is claimed.
+pub fn model_hash() -> Option<String> {
+    None
+}
+
+/// The state every request shares.
+pub(crate) struct Shared {
+    pub mode: Mode,
+    pub recordings_dir: PathBuf,
+    pub upstream: Option<Upstream>,
+    pub force: bool,
+    pub judge: Option<Judge>,
+    /// The replay answering requests; rebuilt when a recording is written.
+    pub replay: RwLock<Arc<Replay>>,
+    /// The recordings the replay is built from, and what this session wrote (by file).
+    pub recordings: Mutex<Recordings>,
+    /// Access key ids and session tokens clients sent: never written anywhere.
+    pub client_secrets: Mutex<Vec<String>>,
+}
+
+#[derive(Default)]
+pub(crate) struct Recordings {
+    pub all: Vec<Recording>,
+    /// Files written in this session: in `all` mode, a request seen again is appended to its
+    /// file as the next exchange of a sequence instead of replacing the first answer.
+    pub written: HashMap<PathBuf, usize>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: ProxyConfig) -> Result<Shared, ProxyError> {
+        if config.mode.forwards() && config.upstream.is_none() {
+            return Err(ProxyError::NoUpstream(config.mode.as_str()));
+        }
+        let replay = Replay::new(&config.loaded).map_err(|message| ProxyError::Replay {
+            dir: config.recordings.clone(),
+            message,
+        })?;
+        Ok(Shared {
+            mode: config.mode,
+            recordings_dir: config.recordings,
+            upstream: config.upstream,
+            force: config.force,
+            judge: config.judge,
+            replay: RwLock::new(Arc::new(replay)),
+            recordings: Mutex::new(Recordings {
+                all: config.loaded,
+                written: HashMap::new(),
+            }),
+            client_secrets: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub(crate) fn replay(&self) -> Arc<Replay> {
+        self.replay
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Remembers the client's access key id (from `Credential=AKID/...`) and session token,
+    /// so that no text this proxy writes or shows ever holds them.
+    pub(crate) fn learn_client_secrets(&self, request: &Request) {
+        let mut found = Vec::new();
+        if let Some(auth) = request.headers.get("authorization")
+            && let Some(rest) = auth.split("Credential=").nth(1)
+        {
+            let key = rest.split('/').next().unwrap_or_default();
+            found.push(key.to_owned());
+        }
+        if let Some(token) = request.headers.get("x-amz-security-token") {
+            found.push(token.to_owned());
+        }
+        let mut known = self
+            .client_secrets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for value in found {
+            // Too short to be a credential, and replacing it would mangle ordinary text.
+            if value.len() >= 8 && !known.contains(&value) {
+                known.push(value);
+            }
+        }
+        known.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    }
+
+    /// `text` without any secret of conform's or of a client's.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = match self.upstream.as_ref().and_then(|u| u.scrubber.as_ref()) {
+            Some(s) => s.scrub(text),
+            None => text.to_owned(),
+        };
+        for value in self
+            .client_secrets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), crate::exchange::REDACTED);
+            }
+        }
+        out
+    }
+
+    pub(crate) fn scrub_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.scrub(text).into_bytes(),
+            // Not text: kept byte for byte, as `record` keeps it.
+            Err(_) => bytes.to_vec(),
+        }
+    }
+
+    /// Writes the exchange into its recording (a new file, or the next exchange of one this
+    /// session wrote), and rebuilds the replay so that it answers it. Returns the file, or why
+    /// nothing was written.
+    pub(crate) fn record(&self, request: &Request, response: &Response) -> Result<PathBuf, String> {
+        let Some(upstream) = &self.upstream else {
+            return Err("no upstream".into());
+        };
+        // Client secrets out first (the recorder knows only conform's), then the common path.
+        let mut request = request.clone();
+        request.path = self.scrub(&request.path);
+        request.body = self.scrub_bytes(&request.body);
+        let mut response = response.clone();
+        response.headers = response
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_owned(), self.scrub(v)))
+            .collect();
+        response.body = self.scrub_bytes(&response.body);
+        let exchange =
+            crate::record::recorded_exchange(&request, &response, upstream.scrubber.as_ref());
+        let path = self.recordings_dir.join(file_for(&exchange.request));
+
+        let mut recordings = self
+            .recordings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let endpoint =
+            crate::record::recorded_endpoint(upstream.client.base(), upstream.scrubber.as_ref());
+        let endpoint = self.scrub(&endpoint);
+        let recording = match recordings.written.get(&path).copied() {
+            Some(index) => {
+                let mut r = recordings.all[index].clone();
+                r.exchanges.push(exchange);
+                r
+            }
+            None => {
+                self.may_replace(&path)?;
+                Recording {
+                    provenance: RecordingProvenance::Recorded,
+                    source: format!(
+                        "conform proxy --mode {} against {endpoint}",
+                        self.mode.as_str()
+                    ),
+                    note: None,
+                    recorded: Some(RecordedFrom {
+                        endpoint,
+                        region: upstream.region.clone(),
+                        date: crate::record::now_rfc3339(),
+                        conform_version: env!("CARGO_PKG_VERSION").to_owned(),
+                        aws: upstream.aws,
+                    }),
+                    exchanges: vec![exchange],
+                    file: path.clone(),
+                }
+            }
+        };
+        write_recording(&path, &recording)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let index = match recordings.all.iter().position(|r| r.file == path) {
+            Some(i) => {
+                recordings.all[i] = recording;
+                i
+            }
+            None => {
+                recordings.all.push(recording);
+                recordings.all.len() - 1
+            }
+        };
+        recordings.written.insert(path.clone(), index);
+        // The replay is rebuilt whole: it is immutable once built, and building is linear in
+        // the recordings (sequence positions start over, which only matters part-way).
+        if let Ok(replay) = Replay::new(&recordings.all) {
+            *self.replay.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(replay);
+        }
+        Ok(path)
+    }
+
+    /// A recording made from AWS stays unless this upstream is AWS or `--force` was given.
+    fn may_replace(&self, path: &Path) -> Result<(), String> {
+        let from_aws = self.upstream.as_ref().is_some_and(|u| u.aws);
+        if !path.exists() || from_aws || self.force {
+            return Ok(());
+        }
+        match load_recording(path) {
+            Ok(existing)
+                if existing.provenance == RecordingProvenance::Recorded
+                    && existing.recorded.as_ref().is_some_and(|r| r.aws) =>
+            {
+                Err(format!(
+                    "{} was recorded from AWS; not replaced from another upstream without --force",
+                    path.display()
+                ))
+            }
+            Ok(_) => Ok(()),
+            Err(_) => Err(format!(
+                "{} exists and cannot be read; not replaced without --force",
+                path.display()
+            )),
+        }
+    }
+}
+
+/// `proxy/<operation>/<16 hex digits>.yaml`: the operation from `x-amz-target`, and a hash of
+/// the request's index key, so the same request always lands in the same file.
+pub fn file_for(request: &crate::recording::RecordedRequest) -> PathBuf {
+    let operation = request
+        .headers
+        .get("x-amz-target")
+        .and_then(|t| t.rsplit('.').next())
+        .filter(|op| {
+            !op.is_empty()
+                && op.len() <= 64
+                && op.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        .unwrap_or("no-target");
+    PathBuf::from("proxy").join(operation).join(format!(
+        "{:016x}.yaml",
+        fnv1a(request.index_key().as_bytes())
+    ))
+}
+
+/// FNV-1a, 64 bits: stable across builds and platforms (std's hasher is not).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recording::RecordedRequest;
+    use std::collections::BTreeMap;
+
+    fn request(target: &str, body: serde_json::Value) -> RecordedRequest {
+        let mut headers = BTreeMap::new();
+        headers.insert("x-amz-target".to_owned(), target.to_owned());
+        RecordedRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            headers,
+            body: Some(body),
+            raw_body: None,
+            raw_body_base64: None,
+        }
+    }
+
+    #[test]
+    fn modes_parse_as_vcr_names_them() {
+        for m in [Mode::Replay, Mode::New, Mode::All, Mode::Passthrough] {
+            assert_eq!(Mode::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(Mode::parse("once"), None);
+        assert!(!Mode::Replay.forwards() && !Mode::Passthrough.records());
+        assert!(Mode::New.records() && Mode::All.records());
+    }
+
+    #[test]
+    fn files_are_stable_per_request_and_differ_between_requests() {
+        let a = request(
+            "InspectorService.StartAssessmentRun",
+            serde_json::json!({"a": 1}),
+        );
+        let b = request(
+            "InspectorService.StartAssessmentRun",
+            serde_json::json!({"a": 2}),
+        );
+        assert_eq!(file_for(&a), file_for(&a.clone()));
+        assert_ne!(file_for(&a), file_for(&b));
+        assert!(file_for(&a).starts_with("proxy/StartAssessmentRun"));
+        let odd = request("../../etc", serde_json::json!({}));
+        assert!(file_for(&odd).starts_with("proxy/no-target"));
+    }
+
+    #[test]
+    fn client_secrets_are_learned_and_scrubbed() {
+        let shared = Shared::new(ProxyConfig {
+            mode: Mode::Replay,
+            recordings: PathBuf::from("r"),
+            loaded: Vec::new(),
+            upstream: None,
+            force: false,
+            judge: None,
+        })
+        .expect("a replay proxy needs no upstream");
+        let mut headers = crate::exchange::Headers::new();
+        headers.append(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIDCLIENTKEY123/20260101/us-west-2/inspector/aws4_request, SignedHeaders=host, Signature=abc",
+        );
+        headers.append("x-amz-security-token", "clientSessionToken0123456789");
+        let r = Request {
+            method: "POST".into(),
+            path: "/".into(),
+            headers,
+            body: Vec::new(),
+        };
+        shared.learn_client_secrets(&r);
+        let text = "key AKIDCLIENTKEY123 token clientSessionToken0123456789";
+        assert_eq!(shared.scrub(text), "key <redacted> token <redacted>");
+    }
+
+    #[test]
+    fn replay_mode_needs_no_upstream_and_the_others_do() {
+        let config = |mode| ProxyConfig {
+            mode,
+            recordings: PathBuf::from("r"),
+            loaded: Vec::new(),
+            upstream: None,
+            force: false,
+            judge: None,
+        };
+        assert!(Shared::new(config(Mode::Replay)).is_ok());
+        for mode in [Mode::New, Mode::All, Mode::Passthrough] {
+            assert!(matches!(
+                Shared::new(config(mode)),
+                Err(ProxyError::NoUpstream(_))
+            ));
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! The proxy's HTTP server: the replay server's front half (body limit, timeouts, admin path,
+//! run-id check, all from `crate::replay::server`), then answering from the replay, forwarding
+//! to the upstream, recording and judging as the mode says.
+//!
+//! It runs on its own thread and multi-threaded runtime, as `ReplayServer` does, so it keeps
+//! serving while its owner blocks (a test driving an SDK, or the binary waiting for Ctrl-C).
+
+use std::convert::Infallible;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+
+use super::{Mode, ProxyConfig, ProxyError, Shared};
+use crate::case::SignatureMode;
+use crate::compare::ExchangeResult;
+use crate::exchange::{Headers, RUN_ID_HEADER, Request, Response};
+use crate::replay::server::{
+    BODY_TIMEOUT, BodyFault, HEADER_TIMEOUT, aws_error, json_response, read_body, too_large,
+};
+use crate::replay::{Answer, admin, is_admin_path, request_from_parts, valid_run_id};
+
+/// What the proxy tells its owner about, one event per request (the binary prints these; the
+/// library never does). Every text in it is scrubbed of secrets.
+#[derive(Clone, Debug)]
+pub enum ProxyEvent {
+    /// Answered from a recording.
+    Replayed { request_line: String, file: PathBuf },
+    /// No recording matched and the mode does not forward: the near-miss report, scrubbed.
+    Missed { report: String },
+    /// Forwarded; `recorded` is the file written, `not_recorded` why nothing was.
+    Forwarded {
+        request_line: String,
+        status: u16,
+        recorded: Option<PathBuf>,
+        not_recorded: Option<String>,
+    },
+    /// The upstream gave no usable answer; the client got a 502.
+    UpstreamFailed {
+        request_line: String,
+        reason: String,
+    },
+    /// `--compare`: one answer judged.
+    Judged(Box<ExchangeResult>),
+}
+
+pub type ProxySink = Arc<dyn Fn(&ProxyEvent) + Send + Sync>;
+
+/// Headers of the client's that never travel upstream: its signature and credentials
+/// (conform signs again), and what the connection decides.
+const DROPPED_UPSTREAM: &[&str] = &[
+    "authorization",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+    "host",
+    "content-length",
+    "connection",
+    "transfer-encoding",
+    "expect",
+    "keep-alive",
+    "proxy-authorization",
+    // An encoded answer could not be recorded or judged as text.
+    "accept-encoding",
+];
+
+/// Headers of the upstream's answer hyper sets itself from the body and the connection.
+const HOP_BY_HOP: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+];
+
+/// A running proxy. Dropping it stops it.
+pub struct ProxyServer {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+struct State {
+    shared: Arc<Shared>,
+    sink: Option<ProxySink>,
+    started: Instant,
+    /// Milliseconds since `started` of the last request's arrival.
+    last_request: AtomicU64,
+}
+
+impl ProxyServer {
+    /// Serves on an already bound listener; returns once it accepts connections.
+    pub fn start(
+        config: ProxyConfig,
+        listener: TcpListener,
+        sink: Option<ProxySink>,
+    ) -> Result<ProxyServer, ProxyError> {
+        let shared = Arc::new(Shared::new(config)?);
+        let address = listener.local_addr().map_err(|source| ProxyError::Bind {
+            addr: "the listener".into(),
+            source,
+        })?;
+        let state = Arc::new(State {
+            shared: shared.clone(),
+            sink,
+            started: Instant::now(),
+            last_request: AtomicU64::new(0),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, is_ready) = std::sync::mpsc::channel::<std::io::Result<()>>();
+        let for_thread = state.clone();
+        std::thread::Builder::new()
+            .name("conform-proxy".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .thread_name("conform-proxy-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let listener = match listener
+                        .set_nonblocking(true)
+                        .and_then(|()| tokio::net::TcpListener::from_std(listener))
+                    {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready.send(Ok(()));
+                    tokio::select! {
+                        _ = accept_loop(listener, for_thread) => {}
+                        _ = stopped => {}
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })
+            .map_err(|source| ProxyError::Bind {
+                addr: address.to_string(),
+                source,
+            })?;
+        match is_ready.recv() {
+            Ok(Err(source)) => Err(ProxyError::Bind {
+                addr: address.to_string(),
+                source,
+            }),
+            _ => Ok(ProxyServer {
+                address,
+                shared,
+                state,
+                stop: Some(stop),
+            }),
+        }
+    }
+
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.shared.mode
+    }
+
+    /// How long since the last request arrived (since the start, when none has).
+    pub fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.state.last_request.load(Ordering::Relaxed));
+        self.state.started.elapsed().saturating_sub(last)
+    }
+
+    /// `--compare`: every answer judged so far, unmatched requests included, in arrival order.
+    pub fn judged(&self) -> Vec<ExchangeResult> {
+        self.shared
+            .judge
+            .as_ref()
+            .map(|j| j.results())
+            .unwrap_or_default()
+    }
+
+    /// The replay's counters (served, missed, part-way sequences).
+    pub fn replay_stats(&self) -> crate::replay::ReplayStats {
+        self.shared.replay().stats()
+    }
+
+    /// `text` without any secret of conform's or of a client's seen so far.
+    pub fn scrub(&self, text: &str) -> String {
+        self.shared.scrub(text)
+    }
+}
+
+impl Drop for ProxyServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn accept_loop(listener: tokio::net::TcpListener, state: Arc<State>) {
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(handle(request, &state).await) }
+            });
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn request_line(request: &Request) -> String {
+    format!(
+        "{} {} (x-amz-target: {})",
+        request.method,
+        request.path,
+        request.headers.get("x-amz-target").unwrap_or("<none>")
+    )
+}
+
+async fn handle(request: hyper::Request<Incoming>, state: &State) -> hyper::Response<Full<Bytes>> {
+    let elapsed = state.started.elapsed().as_millis() as u64;
+    state.last_request.store(elapsed, Ordering::Relaxed);
+    let shared = &state.shared;
+    let emit = |event: ProxyEvent| {
+        if let Some(sink) = &state.sink {
+            sink(&event);
+        }
+    };
+    // The front half is the replay server's, answer for answer.
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(body, declared)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(BodyFault::TooLarge)) => return too_large(),
+        Ok(Err(BodyFault::Broken)) => {
+            return aws_error(
+                400,
+                "SerializationException",
+                "conform replay: the request body could not be read",
+            );
+        }
+        Err(_) => {
+            return aws_error(
+                408,
+                "RequestTimeoutException",
+                "conform replay: the request body did not arrive in time",
+            );
+        }
+    };
+    if is_admin_path(parts.uri.path()) {
+        let answer = admin(
+            &shared.replay(),
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query(),
+        );
+        return json_response(
+            answer.status,
+            answer.error_type,
+            serde_json::to_vec(&answer.body).unwrap_or_default(),
+        );
+    }
+    let run_ids: Vec<_> = parts.headers.get_all(RUN_ID_HEADER).iter().collect();
+    if run_ids.len() > 1
+        || run_ids
+            .first()
+            .is_some_and(|id| !id.to_str().is_ok_and(valid_run_id))
+    {
+        return aws_error(
+            400,
+            "InvalidRunIdException",
+            &format!(
+                "conform proxy: a request carries more than one, or an invalid, {RUN_ID_HEADER} header"
+            ),
+        );
+    }
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let incoming = request_from_parts(
+        parts.method.as_str(),
+        path,
+        parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes())),
+        body.to_vec(),
+    );
+    shared.learn_client_secrets(&incoming);
+    let line = shared.scrub(&request_line(&incoming));
+
+    // Answer from the recordings first, in the modes that do.
+    if matches!(shared.mode, Mode::Replay | Mode::New) {
+        let replay = shared.replay();
+        match replay.answer(&incoming) {
+            Answer::Recorded(entry) => {
+                emit(ProxyEvent::Replayed {
+                    request_line: line,
+                    file: entry.file.clone(),
+                });
+                return recorded_response(entry.status, &entry.headers, &entry.body);
+            }
+            Answer::TooLarge(_) => return too_large(),
+            Answer::Miss(miss) if shared.mode == Mode::Replay => {
+                let message = shared.scrub(&miss.message());
+                emit(ProxyEvent::Missed {
+                    report: shared.scrub(&miss.report()),
+                });
+                return aws_error(404, "NoMatchingRecordingException", &message);
+            }
+            Answer::Miss(_) => {}
+        }
+    }
+
+    let answer = forward(shared, &incoming).await;
+    if let Some(judge) = &shared.judge {
+        let result = judge.judge(&incoming, answer.as_ref().map_err(String::clone), &line);
+        emit(ProxyEvent::Judged(Box::new(result)));
+    }
+    match answer {
+        Err(reason) => {
+            let reason = shared.scrub(&reason);
+            emit(ProxyEvent::UpstreamFailed {
+                request_line: line,
+                reason: reason.clone(),
+            });
+            aws_error(
+                502,
+                "UpstreamUnavailableException",
+                &format!("conform proxy: the upstream gave no usable answer: {reason}"),
+            )
+        }
+        Ok(response) => {
+            let (recorded, not_recorded) = if shared.mode.records() {
+                match shared.record(&incoming, &response) {
+                    Ok(file) => (Some(file), None),
+                    Err(why) => (None, Some(shared.scrub(&why))),
+                }
+            } else {
+                (None, None)
+            };
+            emit(ProxyEvent::Forwarded {
+                request_line: line,
+                status: response.status,
+                recorded,
+                not_recorded,
+            });
+            let headers: Vec<(String, String)> = response
+                .headers
+                .iter()
+                .filter(|(n, _)| !HOP_BY_HOP.contains(&n.to_ascii_lowercase().as_str()))
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect();
+            recorded_response(response.status, &headers, &response.body)
+        }
+    }
+}
+
+/// Sends the client's request upstream, signed by conform, and checks the answer is usable.
+async fn forward(shared: &Shared, incoming: &Request) -> Result<Response, String> {
+    let upstream = shared
+        .upstream
+        .as_ref()
+        .ok_or_else(|| "no upstream configured".to_owned())?;
+    let mut headers = Headers::new();
+    for (name, value) in incoming.headers.iter() {
+        let lower = name.to_ascii_lowercase();
+        if !DROPPED_UPSTREAM.contains(&lower.as_str()) && lower != RUN_ID_HEADER {
+            headers.append(name, value);
+        }
+    }
+    let request = Request {
+        method: incoming.method.clone(),
+        path: incoming.path.clone(),
+        headers,
+        body: incoming.body.clone(),
+    };
+    // A client's run id goes on to an emulator (which may keep sequences per run); AWS gets none.
+    let client = match incoming.headers.get(RUN_ID_HEADER) {
+        Some(id) if !upstream.aws => upstream.client.clone().with_run_id(id),
+        _ => upstream.client.clone().without_run_id(),
+    };
+    let mode = if client.is_signing() {
+        SignatureMode::Normal
+    } else {
+        SignatureMode::None
+    };
+    let (_, result) = client.send(request, mode, upstream.timeout).await;
+    let mut response = result.map_err(|e| e.to_string())?;
+    // An upstream may quote what it was sent (a signature error's canonical request holds the
+    // session token): the client, the recordings and the reports get it without any secret.
+    response.headers = response
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_owned(), shared.scrub(v)))
+        .collect();
+    response.body = shared.scrub_bytes(&response.body);
+    // awsJson1_1 answers are JSON or empty: anything else is junk nobody should record.
+    if !response.body.is_empty()
+        && serde_json::from_slice::<serde_json::Value>(&response.body).is_err()
+    {
+        return Err(format!(
+            "the upstream answered {} with a body that is not JSON: {}",
+            response.status,
+            crate::exchange::BodyPreview(&response.body[..response.body.len().min(200)])
+        ));
+    }
+    Ok(response)
+}
+
+fn recorded_response(
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::copy_from_slice(body)));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
+    let out = response.headers_mut();
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(value),
+        ) {
+            out.append(n, v);
+        }
+    }
+    response
+}
