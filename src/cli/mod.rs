@@ -4,6 +4,7 @@
 
 mod common;
 mod compare;
+mod coverage;
 mod generate;
 mod inspect;
 mod model;
@@ -44,6 +45,8 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Load a service model, or validate a response against it
     Model(model::ModelArgs),
+    /// Each operation's members, constraints, errors and enum values, and the cases that cover them
+    Coverage(coverage::CoverageArgs),
     /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
     Serve(serve::ServeArgs),
     /// Settle pending snapshots written by `run --snapshots`
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
             Command::Record(args) => record::record(args).await,
             Command::Generate(args) => generate::generate(args),
             Command::Model(args) => model::model(args),
+            Command::Coverage(args) => coverage::coverage(args),
             Command::Serve(args) => serve::serve(args).await,
             Command::Snapshots(args) => inspect::snapshots(args),
         }
