@@ -3,6 +3,7 @@
 //! 2 for case-file errors, a model that does not load, a broken `coverage.json`, a case whose
 //! suite names no model, or a `covers:` id that names no item.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,10 +47,15 @@ pub fn coverage(args: CoverageArgs) -> Result<ExitCode> {
         }
         other => UsageError(other.to_string()),
     })?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let out = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
     } else {
-        print!("{}", coverage::text(&report));
+        coverage::text(&report)
+    };
+    // The report is long and often piped into `head` or `less`: a reader that stops early is
+    // no error (print! would panic on the closed pipe).
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }
