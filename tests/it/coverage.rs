@@ -430,3 +430,55 @@ fn a_broken_model_suite_or_coverage_file_is_exit_2_with_where() {
         stderr(&out)
     );
 }
+
+// An enum value is covered by a case that sends it where a 2xx is expected: forced when the
+// firm part expects only a 2xx, offered when a 2xx is only a guess, nothing when a 4xx is due.
+#[test]
+fn enum_values_are_covered_by_the_requests_that_send_them() {
+    let case = |name: &str, format: &str, tail: &str| {
+        format!(
+            "name: {name}\nsource: test\n{tail}request:\n  body:\n    assessmentRunArn: arn:aws:x\n    reportFileFormat: {format}\n    reportType: FINDING\n"
+        )
+    };
+    let firm = case("firm", "PDF", "provenance: modeled\n") + "expect:\n  status: 200\n";
+    let guessed = case("guessed", "HTML", "provenance: inferred\nwhy: a test\n")
+        + "expect:\n  any_of:\n  - status: 200\n  - status: 400\n";
+    let refused = case("refused", "PDF", "provenance: modeled\n") + "expect:\n  status: 4xx\n";
+    let dir = temp_suite(
+        &inspector_model(),
+        &[
+            ("GetAssessmentReport", "firm.yaml", &firm),
+            ("GetAssessmentReport", "guessed.yaml", &guessed),
+            ("GetAssessmentReport", "refused.yaml", &refused),
+        ],
+    );
+    let out = conform_in(dir.path(), &["coverage", ".", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let op = v["services"][0]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["operation"] == "GetAssessmentReport")
+        .unwrap();
+    let item = |id: &str| {
+        op["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("{id}"))
+            .clone()
+    };
+    let pdf = item("enum:reportFileFormat=PDF");
+    assert_eq!(pdf["status"], "forced");
+    assert_eq!(pdf["forced_by"], serde_json::json!(["firm"]));
+    assert_eq!(pdf["kind"], "enum-value");
+    let html = item("enum:reportFileFormat=HTML");
+    assert_eq!(html["status"], "offered");
+    assert_eq!(html["offered_by"], serde_json::json!(["guessed"]));
+    assert_eq!(
+        item("enum:reportType=FINDING")["forced_by"],
+        serde_json::json!(["firm"])
+    );
+}
