@@ -4,6 +4,7 @@
 
 mod common;
 mod compare;
+mod coverage;
 mod export;
 mod generate;
 mod inspect;
@@ -46,6 +47,8 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Load a service model, or validate a response against it
     Model(model::ModelArgs),
+    /// Each operation's members, constraints, errors and enum values, and the cases that cover them
+    Coverage(coverage::CoverageArgs),
     /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
     Serve(serve::ServeArgs),
     /// Stand between a client and an endpoint: answer from, record and judge live traffic
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
             Command::Record(args) => record::record(args).await,
             Command::Generate(args) => generate::generate(args),
             Command::Model(args) => model::model(args),
+            Command::Coverage(args) => coverage::coverage(args),
             Command::Serve(args) => serve::serve(args).await,
             Command::Snapshots(args) => inspect::snapshots(args),
             Command::Proxy(args) => proxy::proxy(args).await,

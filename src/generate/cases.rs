@@ -666,7 +666,17 @@ impl<'a> Ctx<'a> {
         cover: String,
         (expectation, answer): (Expectation, Answer),
     ) {
-        let mut covers = vec![cover];
+        // An `inferred` case has no firm part, so it only offers what it covers (coverage's
+        // `guess:` prefix); a minimum length of 0 is no bound a request can break (botocore
+        // leaves it out), so an edge at it covers no constraint item, only its member.
+        let mut covers = Vec::new();
+        if !cover.is_empty() {
+            if expectation.provenance == "inferred" {
+                covers.push(format!("{}{cover}", crate::coverage::GUESS_PREFIX));
+            } else {
+                covers.push(cover);
+            }
+        }
         if let Some(Step::Key(top)) = site.path.first() {
             covers.push(format!("member:{top}"));
         }
@@ -778,14 +788,18 @@ impl<'a> Ctx<'a> {
                     let value = string_of_length(&seed, n as usize);
                     let what =
                         format!("of {n} character{} ({edge})", if n == 1 { "" } else { "s" });
-                    let cover = format!(
-                        "constraint:{cid}.length.{}",
-                        if edge.starts_with("min") {
-                            "min"
-                        } else {
-                            "max"
-                        }
-                    );
+                    let cover = if edge == "min" && n == 0 {
+                        String::new()
+                    } else {
+                        format!(
+                            "constraint:{cid}.length.{}",
+                            if edge.starts_with("min") {
+                                "min"
+                            } else {
+                                "max"
+                            }
+                        )
+                    };
                     let ex = if ok {
                         self.allowed("length trait", &site.label)
                     } else {

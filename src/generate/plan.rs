@@ -294,11 +294,25 @@ impl Curated {
         if let Some(path) = self.requests.get(key) {
             return Some(found(path, "records the same request".into()));
         }
-        // Its first `covers` id is what the case is about (the rest are the members it uses).
-        let primary = case.covers.first()?;
+        // Its first `covers` id is what the case is about (the rest are the members it uses);
+        // a `member:` id only says which member a request sends, so no case is about it. A
+        // hand-written case that forces the item wins over a generated one that forces or only
+        // offers it (`guess:`); one that only offers it wins only over another guess.
+        let split = |id: &str| match id.strip_prefix(crate::coverage::GUESS_PREFIX) {
+            Some(bare) => (bare.to_owned(), true),
+            None => (id.to_owned(), false),
+        };
+        let (primary, generated_guess) = split(case.covers.first()?);
+        if primary.starts_with("member:") {
+            return None;
+        }
         self.covers
-            .get(primary)
-            .map(|path| found(path, format!("covers {primary}")))
+            .iter()
+            .find(|(id, _)| {
+                let (bare, guess) = split(id);
+                bare == primary && (!guess || generated_guess)
+            })
+            .map(|(id, path)| found(path, format!("covers {id}")))
     }
 }
 
