@@ -23,7 +23,8 @@ use crate::case::SignatureMode;
 use crate::compare::ExchangeResult;
 use crate::exchange::{Headers, RUN_ID_HEADER, Request, Response};
 use crate::replay::server::{
-    BODY_TIMEOUT, BodyFault, HEADER_TIMEOUT, aws_error, json_response, read_body, too_large,
+    BODY_TIMEOUT, BodyFault, HEADER_TIMEOUT, aws_error, json_response, read_body,
+    serve_on_own_thread, too_large,
 };
 use crate::replay::{Answer, admin, is_admin_path, request_from_parts, valid_run_id};
 
@@ -113,58 +114,20 @@ impl ProxyServer {
             started: Instant::now(),
             last_request: AtomicU64::new(0),
         });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (ready, is_ready) = std::sync::mpsc::channel::<std::io::Result<()>>();
         let for_thread = state.clone();
-        std::thread::Builder::new()
-            .name("conform-proxy".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .thread_name("conform-proxy-worker")
-                    .enable_all()
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = ready.send(Err(e));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let listener = match listener
-                        .set_nonblocking(true)
-                        .and_then(|()| tokio::net::TcpListener::from_std(listener))
-                    {
-                        Ok(l) => l,
-                        Err(e) => {
-                            let _ = ready.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = ready.send(Ok(()));
-                    tokio::select! {
-                        _ = accept_loop(listener, for_thread) => {}
-                        _ = stopped => {}
-                    }
-                });
-                runtime.shutdown_timeout(Duration::from_millis(100));
-            })
-            .map_err(|source| ProxyError::Bind {
-                addr: address.to_string(),
-                source,
-            })?;
-        match is_ready.recv() {
-            Ok(Err(source)) => Err(ProxyError::Bind {
-                addr: address.to_string(),
-                source,
-            }),
-            _ => Ok(ProxyServer {
-                address,
-                shared,
-                state,
-                stop: Some(stop),
-            }),
-        }
+        let stop = serve_on_own_thread("conform-proxy", listener, move |listener| {
+            accept_loop(listener, for_thread)
+        })
+        .map_err(|source| ProxyError::Bind {
+            addr: address.to_string(),
+            source,
+        })?;
+        Ok(ProxyServer {
+            address,
+            shared,
+            state,
+            stop: Some(stop),
+        })
     }
 
     pub fn uri(&self) -> String {

@@ -74,46 +74,10 @@ impl ReplayServer {
             replay: replay.clone(),
             on_miss,
         });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (ready, is_ready) = std::sync::mpsc::channel::<std::io::Result<()>>();
-        std::thread::Builder::new()
-            .name("conform-replay".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .thread_name("conform-replay-worker")
-                    .enable_all()
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = ready.send(Err(e));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let listener = match listener
-                        .set_nonblocking(true)
-                        .and_then(|()| tokio::net::TcpListener::from_std(listener))
-                    {
-                        Ok(l) => l,
-                        Err(e) => {
-                            let _ = ready.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = ready.send(Ok(()));
-                    tokio::select! {
-                        _ = accept_loop(listener, shared) => {}
-                        _ = stopped => {}
-                    }
-                });
-                // Dropping the runtime ends every connection still open.
-                runtime.shutdown_timeout(Duration::from_millis(100));
-            })
-            .expect("can start the replay server's thread");
-        if let Ok(Err(e)) = is_ready.recv() {
-            panic!("cannot start the replay server: {e}");
-        }
+        let stop = serve_on_own_thread("conform-replay", listener, move |listener| {
+            accept_loop(listener, shared)
+        })
+        .unwrap_or_else(|e| panic!("cannot start the replay server: {e}"));
         ReplayServer {
             address,
             replay,
@@ -139,6 +103,61 @@ impl Drop for ReplayServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+/// Runs `accept` on `listener` on a thread of its own, with its own multi-threaded runtime,
+/// until the returned sender is dropped or sent to; returns once the listener accepts (or why it
+/// cannot). The server keeps serving while its owner blocks (tests that run a binary against it).
+pub(crate) fn serve_on_own_thread<F, Fut>(
+    name: &str,
+    listener: TcpListener,
+    accept: F,
+) -> std::io::Result<tokio::sync::oneshot::Sender<()>>
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (ready, is_ready) = std::sync::mpsc::channel::<std::io::Result<()>>();
+    let worker = format!("{name}-worker");
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .thread_name(worker)
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let listener = match listener
+                    .set_nonblocking(true)
+                    .and_then(|()| tokio::net::TcpListener::from_std(listener))
+                {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(()));
+                tokio::select! {
+                    _ = accept(listener) => {}
+                    _ = stopped => {}
+                }
+            });
+            // Dropping the runtime ends every connection still open.
+            runtime.shutdown_timeout(Duration::from_millis(100));
+        })?;
+    match is_ready.recv() {
+        Ok(Err(e)) => Err(e),
+        _ => Ok(stop),
     }
 }
 
