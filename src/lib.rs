@@ -12,6 +12,7 @@ pub mod coverage;
 pub mod diff;
 pub mod exchange;
 pub mod http;
+pub mod ledger;
 pub mod matching;
 pub mod record;
 pub mod recording;

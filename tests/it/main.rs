@@ -7,6 +7,7 @@ mod compare;
 mod coverage;
 mod faults;
 mod harmless;
+mod ledger;
 mod props;
 mod recipe;
 mod record;
