@@ -8,6 +8,7 @@ mod coverage;
 mod faults;
 mod harmless;
 mod ledger;
+mod moto;
 mod props;
 mod recipe;
 mod record;

@@ -1,0 +1,124 @@
+//! The generated ACM and SQS suites against a real emulator, moto_server, with the ledgers of
+//! known divergences beside them. Needs `CONFORM_MOTO_URL` (`.ci/run` starts moto with
+//! `tests/moto/start.sh` and sets it); without it the tests say so and return, except under CI,
+//! where a missing moto is a failure: a test that silently passes without moto tests nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::*;
+
+fn moto_url(test: &str) -> Option<String> {
+    match std::env::var("CONFORM_MOTO_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            let in_ci =
+                std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+            assert!(
+                !in_ci,
+                "{test}: CI is set but CONFORM_MOTO_URL is not; start moto with tests/moto/start.sh"
+            );
+            eprintln!(
+                "SKIPPED {test}: set CONFORM_MOTO_URL=$(tests/moto/start.sh) to run it against moto"
+            );
+            None
+        }
+    }
+}
+
+/// `conform run SUITE` against moto, signed with fake credentials (moto routes by the service
+/// in the signature's scope and checks no signature), from `dir`.
+/// moto is emptied first (`tests/moto/reset.sh`), and cases run one at a time: the verdicts, and
+/// so the ledger, do not depend on what ran before.
+fn run_against_moto(dir: &Path, url: &str, suite: &str, extra: &[&str]) -> Output {
+    let reset = Command::new(root().join("tests/moto/reset.sh"))
+        .arg(url)
+        .status()
+        .expect("tests/moto/reset.sh runs");
+    assert!(reset.success(), "cannot reset moto at {url}");
+    Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args([
+            "run",
+            suite,
+            "--endpoint-url",
+            url,
+            "--sign",
+            "--region",
+            "us-east-1",
+        ])
+        .args(["--jobs", "1", "--color", "never"])
+        .args(extra)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("the conform binary runs")
+}
+
+#[test]
+fn acm_and_sqs_against_moto_green_with_their_ledgers_red_without_an_entry() {
+    let Some(url) =
+        moto_url("acm_and_sqs_against_moto_green_with_their_ledgers_red_without_an_entry")
+    else {
+        return;
+    };
+    for suite in ["cases/acm", "cases/sqs"] {
+        let out = run_against_moto(&root(), &url, suite, &[]);
+        let text = stdout(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{suite}:\n{text}\n{}",
+            stderr(&out)
+        );
+        // The ledger is in use: its known divergences show as such, none fails.
+        assert!(text.contains("KNOWN  "), "{suite}:\n{text}");
+        let last = text.lines().last().unwrap_or_default();
+        assert!(last.contains(" passed, 0 failed, "), "{suite}: {last}");
+    }
+
+    // One test, not two: both share one moto, whose state a parallel test would disturb.
+    // Removing a ledger entry turns the run red, naming that divergence.
+    for suite in ["acm", "sqs"] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&root().join("cases").join(suite), &dir.path().join(suite));
+        let ledger_file = dir.path().join(suite).join("known-divergences.yaml");
+        let ledger = std::fs::read_to_string(&ledger_file).unwrap();
+        // Drop the first entry; keep the others.
+        let mut doc: serde_json::Value = serde_yaml_ng::from_str(&ledger).unwrap();
+        let entries = doc["divergences"].as_array_mut().unwrap();
+        assert!(
+            !entries.is_empty(),
+            "{suite}: the ledger lists a divergence"
+        );
+        let first = entries.remove(0);
+        let dropped = first["case"].as_str().unwrap().to_owned();
+        let kept = serde_yaml_ng::to_string(&doc).unwrap();
+        std::fs::write(&ledger_file, kept).unwrap();
+        let out = run_against_moto(dir.path(), &url, suite, &[]);
+        let text = stdout(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{suite} without `{dropped}`:\n{text}"
+        );
+        let failed: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL ")).collect();
+        assert_eq!(
+            failed.len(),
+            1,
+            "{suite}: only the dropped entry fails:\n{text}"
+        );
+        assert!(
+            failed[0].contains(&dropped),
+            "{suite}: {failed:?} should name `{dropped}`"
+        );
+        assert!(
+            text.ends_with(" passed, 1 failed, 0 skipped\n")
+                || text.contains(" passed, 1 failed, "),
+            "{text}"
+        );
+    }
+}
