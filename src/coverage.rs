@@ -266,6 +266,7 @@ mod tests {
             vars: Default::default(),
             steps: vec![],
             file: PathBuf::from("x.yaml"),
+            model: None,
         }
     }
 

@@ -4,19 +4,9 @@
 /// Why conform cannot talk to real AWS.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AwsError {
-    #[error(
-        "Amazon Inspector Classic has no endpoint in region `{region}`{hint}; regions with one: {known}"
-    )]
-    NoEndpoint {
-        region: String,
-        /// `", did you mean `us-west-2`?"` or empty.
-        hint: String,
-        known: String,
-    },
-    #[error(
-        "Amazon Inspector Classic has no FIPS endpoint in region `{region}`; regions with one: {known}"
-    )]
-    NoFipsEndpoint { region: String, known: String },
+    /// No endpoint for a region, or no FIPS one (the message names the service).
+    #[error(transparent)]
+    Endpoint(#[from] crate::model::EndpointError),
     #[error("no AWS credentials found{for_profile}: {reason}")]
     NoCredentials {
         /// `" for profile `x`"` or empty.

@@ -1,5 +1,5 @@
-//! Real AWS: where Amazon Inspector Classic lives (its endpoints, region by region) and signing
-//! requests with SigV4 through the `aws-sigv4` crate, from credentials the standard AWS chain
+//! Real AWS: where a service lives (its endpoints, region by region, from the data beside its
+//! model) and signing requests with SigV4 through the `aws-sigv4` crate, from credentials the standard AWS chain
 //! provides.
 //!
 //! This module must never compute a signature by hand, and never print, log or put into an
@@ -10,12 +10,10 @@ mod endpoints;
 mod error;
 mod signer;
 
-pub use endpoints::{
-    Endpoint, FIPS_REGIONS, REGIONS, SIGNING_NAME, endpoint_for, resolve_endpoint, signing_region,
-};
+pub use endpoints::{AwsService, Endpoint};
 pub use error::AwsError;
 pub use signer::{
     EXPIRED_ACCESS_KEY_ID_VAR, EXPIRED_SECRET_ACCESS_KEY_VAR, EXPIRED_SESSION_TOKEN_VAR,
-    EXPIRED_SIGNATURE_AGE, SecretScrubber, SigV4Signer, UNKNOWN_ACCESS_KEY_ID, WRONG_SIGNING_NAME,
-    expired_credentials_from, load_signer, wrong_region_for,
+    EXPIRED_SIGNATURE_AGE, SecretScrubber, SigV4Signer, UNKNOWN_ACCESS_KEY_ID,
+    expired_credentials_from, load_signer, wrong_region_for, wrong_signing_name_for,
 };

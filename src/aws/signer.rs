@@ -14,10 +14,9 @@
 //! - `wrong-region`: signed with the signer's credentials, for a credential scope naming
 //!   another region than the endpoint's ([`wrong_region_for`]: `us-east-1`, or `us-west-2`
 //!   when the endpoint is in `us-east-1`; in GovCloud the other GovCloud region), so that the
-//!   scope names a real region that has Inspector Classic, only not this endpoint's;
-//! - `wrong-service`: signed with the signer's credentials for the signing name
-//!   [`WRONG_SIGNING_NAME`] (`inspector2`, the newer Amazon Inspector: a real signing name,
-//!   the likeliest one to be confused with Inspector Classic's `inspector`);
+//!   scope names a real region, only not this endpoint's;
+//! - `wrong-service`: signed with the signer's credentials for another real service's signing
+//!   name ([`wrong_signing_name_for`]: `sts`, or `iam` for STS itself);
 //! - `expired-token`: signed (correctly, with the current date) with *stale temporary
 //!   credentials the user supplies*: an access key id, secret access key and session token that
 //!   were issued by STS and have since expired, given in `CONFORM_EXPIRED_ACCESS_KEY_ID`,
@@ -27,7 +26,7 @@
 //!   expires, so a made-up one would test an *unrecognised* token instead. Nor can conform
 //!   check that the supplied token has expired: that is the user's word, and a case using this
 //!   mode must say so. Without them, signing in this mode fails with a message saying what to
-//!   set, and the case errors; nothing is sent.
+//!   set, the runner skips the case with that reason, and nothing is sent.
 //!
 //! Nothing here prints or logs. Secrets live only inside [`SigV4Signer`] (whose `Debug` hides
 //! them) and in the headers of the request being sent, which the runner redacts before anyone
@@ -46,7 +45,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-use super::endpoints::{SIGNING_NAME, signing_region};
+use super::endpoints::AwsService;
 use super::error::AwsError;
 use crate::case::SignatureMode;
 use crate::exchange::{REDACTED, Request};
@@ -62,8 +61,11 @@ const UNKNOWN_SECRET_ACCESS_KEY: &str = "conformUnknownKeyNotASecretNotARealKey0
 /// give RequestExpired for more than 15 minutes: 30 minutes is outside both.
 pub const EXPIRED_SIGNATURE_AGE: Duration = Duration::from_secs(30 * 60);
 
-/// The signing name `signature: wrong-service` signs for (Inspector Classic's is `inspector`).
-pub const WRONG_SIGNING_NAME: &str = "inspector2";
+/// The signing name `signature: wrong-service` signs for: a real service's (STS, which every
+/// partition has), or IAM's when the service under test is STS itself.
+pub fn wrong_signing_name_for(signing_name: &str) -> &'static str {
+    if signing_name == "sts" { "iam" } else { "sts" }
+}
 
 /// The environment variables `signature: expired-token` takes its stale credentials from.
 pub const EXPIRED_ACCESS_KEY_ID_VAR: &str = "CONFORM_EXPIRED_ACCESS_KEY_ID";
@@ -97,13 +99,15 @@ const RETRY_REFRESH_AFTER: Duration = Duration::from_secs(10);
 /// are added (and signed) by `aws-sigv4` itself.
 const HEADERS_TO_SIGN: &[&str] = &["host", "content-type", "x-amz-target"];
 
-/// Signs requests for Amazon Inspector Classic (signing name `inspector`) in one region.
+/// Signs requests for one service (its signing name from the model) in one region.
 ///
 /// Credentials that expire (SSO, web identity, assumed roles, instance roles) are refreshed in
 /// the background before they expire; signing itself never waits on the network.
 pub struct SigV4Signer {
     /// The credential-scope region (a `fips-*` pseudo-region is already mapped).
     region: String,
+    /// The SigV4 signing name (service model: `aws.auth#sigv4` / `signingName`).
+    signing_name: String,
     shared: Arc<Shared>,
     /// The background refresh, stopped when the signer is dropped.
     refresher: Option<tokio::task::AbortHandle>,
@@ -130,6 +134,7 @@ impl SigV4Signer {
     /// themselves). `region` may be a `fips-*` pseudo-region; it is signed for the region it
     /// stands for.
     pub fn from_credentials(
+        service: &AwsService,
         access_key_id: impl Into<String>,
         secret_access_key: impl Into<String>,
         session_token: Option<String>,
@@ -143,7 +148,8 @@ impl SigV4Signer {
             "conform-static",
         );
         SigV4Signer {
-            region: signing_region(region.as_ref()).to_owned(),
+            region: service.signing_region(region.as_ref()).to_owned(),
+            signing_name: service.signing_name.clone(),
             shared: Shared::new(credentials),
             refresher: None,
             expired: None,
@@ -234,7 +240,7 @@ impl Signer for SigV4Signer {
         // Whatever the mode, no Authorization from elsewhere travels with the request.
         request.headers.remove("authorization");
         let now = SystemTime::now();
-        let (mut region, mut name) = (self.region.as_str(), SIGNING_NAME);
+        let (mut region, mut name) = (self.region.as_str(), self.signing_name.as_str());
         let (credentials, time) = match mode {
             SignatureMode::None => return Ok(()),
             SignatureMode::Normal | SignatureMode::Corrupt => (self.credentials(now)?, now),
@@ -250,7 +256,7 @@ impl Signer for SigV4Signer {
                 (self.credentials(now)?, now)
             }
             SignatureMode::WrongService => {
-                name = WRONG_SIGNING_NAME;
+                name = wrong_signing_name_for(&self.signing_name);
                 (self.credentials(now)?, now)
             }
             SignatureMode::ExpiredToken => match &self.expired {
@@ -284,7 +290,7 @@ impl fmt::Debug for SigV4Signer {
             .unwrap_or_else(PoisonError::into_inner);
         f.debug_struct("SigV4Signer")
             .field("region", &self.region)
-            .field("signing_name", &SIGNING_NAME)
+            .field("signing_name", &self.signing_name)
             .field("temporary", &state.credentials.session_token().is_some())
             .field("expiry", &state.credentials.expiry())
             .field("refreshing", &self.refresher.is_some())
@@ -344,7 +350,11 @@ impl Shared {
 /// Loads credentials from the standard chain (with `profile`, that shared-config profile) and
 /// returns a signer for `region`. Fails when no credentials can be found, so that a live run
 /// stops before its first request rather than sending unsigned ones.
-pub async fn load_signer(region: &str, profile: Option<&str>) -> Result<SigV4Signer, AwsError> {
+pub async fn load_signer(
+    service: &AwsService,
+    region: &str,
+    profile: Option<&str>,
+) -> Result<SigV4Signer, AwsError> {
     let region = region.trim();
     if region.is_empty()
         || !region
@@ -353,7 +363,7 @@ pub async fn load_signer(region: &str, profile: Option<&str>) -> Result<SigV4Sig
     {
         return Err(AwsError::InvalidRegion(region.to_owned()));
     }
-    let scope = signing_region(region).to_owned();
+    let scope = service.signing_region(region).to_owned();
     let for_profile = profile
         .map(|p| format!(" for profile `{p}`"))
         .unwrap_or_default();
@@ -374,7 +384,8 @@ pub async fn load_signer(region: &str, profile: Option<&str>) -> Result<SigV4Sig
         .provide_credentials()
         .await
         .map_err(|e| credentials_error(&e, for_profile))?;
-    let signer = SigV4Signer::with_provider(credentials, provider, scope);
+    let signer =
+        SigV4Signer::with_provider(credentials, provider, scope, service.signing_name.clone());
     Ok(match expired {
         Some((key, secret, token)) => signer.with_expired_credentials(key, secret, token),
         None => signer,
@@ -421,6 +432,7 @@ impl SigV4Signer {
         credentials: Credentials,
         provider: SharedCredentialsProvider,
         region: String,
+        signing_name: String,
     ) -> SigV4Signer {
         let refreshes = credentials.expiry().is_some();
         let shared = Shared::new(credentials);
@@ -429,6 +441,7 @@ impl SigV4Signer {
             refreshes.then(|| tokio::spawn(refresh(shared.clone(), provider)).abort_handle());
         SigV4Signer {
             region,
+            signing_name,
             shared,
             refresher,
             expired: None,
@@ -618,6 +631,7 @@ impl fmt::Debug for SecretScrubber {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::endpoints::tests::inspector;
     use crate::exchange::Headers;
 
     const KEY: &str = "AKIDCONFORMUNITTEST1";
@@ -640,8 +654,13 @@ mod tests {
     }
 
     fn signed(mode: SignatureMode, token: Option<&str>) -> Request {
-        let signer =
-            SigV4Signer::from_credentials(KEY, SECRET, token.map(str::to_owned), "us-west-2");
+        let signer = SigV4Signer::from_credentials(
+            &inspector(),
+            KEY,
+            SECRET,
+            token.map(str::to_owned),
+            "us-west-2",
+        );
         let mut r = request();
         signer
             .sign(&mut r, "https://inspector.us-west-2.amazonaws.com/", mode)
@@ -733,7 +752,7 @@ mod tests {
         let service = signed(SignatureMode::WrongService, Some(TOKEN));
         let (service_scope, _) = scope(&service);
         assert_eq!(service_scope[2], good_scope[2]);
-        assert_eq!(service_scope[3], WRONG_SIGNING_NAME);
+        assert_eq!(service_scope[3], wrong_signing_name_for("inspector"));
 
         assert_eq!(wrong_region_for("us-west-2"), "us-east-1");
         assert_eq!(wrong_region_for("us-east-1"), "us-west-2");
@@ -747,7 +766,13 @@ mod tests {
 
     #[test]
     fn expired_token_signs_with_the_stale_credentials_given() {
-        let signer = SigV4Signer::from_credentials(KEY, SECRET, Some(TOKEN.into()), "us-west-2");
+        let signer = SigV4Signer::from_credentials(
+            &inspector(),
+            KEY,
+            SECRET,
+            Some(TOKEN.into()),
+            "us-west-2",
+        );
         let mut r = request();
         let err = signer
             .sign(
@@ -823,22 +848,33 @@ mod tests {
 
     #[test]
     fn pseudo_regions_sign_for_their_scope() {
-        let signer = SigV4Signer::from_credentials(KEY, SECRET, None, "fips-us-gov-west-1");
+        let signer =
+            SigV4Signer::from_credentials(&inspector(), KEY, SECRET, None, "fips-us-gov-west-1");
         assert_eq!(signer.region(), "us-gov-west-1");
     }
 
     #[test]
     fn debug_never_shows_a_secret() {
-        let signer =
-            SigV4Signer::from_credentials(KEY, SECRET, Some(TOKEN.to_owned()), "us-west-2");
+        let signer = SigV4Signer::from_credentials(
+            &inspector(),
+            KEY,
+            SECRET,
+            Some(TOKEN.to_owned()),
+            "us-west-2",
+        );
         let shown = format!("{signer:?} {:?}", signer.scrubber());
         assert!(!shown.contains(SECRET) && !shown.contains(TOKEN) && !shown.contains(KEY));
     }
 
     #[test]
     fn scrubber_removes_every_secret() {
-        let signer =
-            SigV4Signer::from_credentials(KEY, SECRET, Some(TOKEN.to_owned()), "us-west-2");
+        let signer = SigV4Signer::from_credentials(
+            &inspector(),
+            KEY,
+            SECRET,
+            Some(TOKEN.to_owned()),
+            "us-west-2",
+        );
         let text = format!("x-amz-security-token:{TOKEN}\nCredential={KEY}/x {SECRET}");
         let scrubbed = signer.scrubber().scrub(&text);
         assert!(!signer.scrubber().finds_secret_in(&scrubbed));
@@ -858,6 +894,7 @@ mod tests {
             "test",
         );
         let signer = SigV4Signer {
+            signing_name: "inspector".into(),
             region: "us-west-2".into(),
             shared: Shared::new(credentials),
             refresher: None,
@@ -927,8 +964,12 @@ mod tests {
         let fresh = expiring("AKIDREFRESHEDKEY0001", SECRET, 3600);
         let provider = SharedCredentialsProvider::new(Sequence(Mutex::new(vec![Ok(fresh)])));
         // Within the refresh window from the start: the refresher asks at once.
-        let signer =
-            SigV4Signer::with_provider(expiring(KEY, SECRET, 60), provider, "us-west-2".into());
+        let signer = SigV4Signer::with_provider(
+            expiring(KEY, SECRET, 60),
+            provider,
+            "us-west-2".into(),
+            "inspector".into(),
+        );
         assert_eq!(signed_key(&signer).as_deref(), Some(KEY));
         let started = std::time::Instant::now();
         while signed_key(&signer).as_deref() != Some("AKIDREFRESHEDKEY0001") {
@@ -949,8 +990,12 @@ mod tests {
     async fn a_failed_refresh_is_reported_without_secrets() {
         let leaky = format!("credential process said: secret {SECRET}");
         let provider = SharedCredentialsProvider::new(Sequence(Mutex::new(vec![Err(leaky)])));
-        let signer =
-            SigV4Signer::with_provider(expiring(KEY, SECRET, -1), provider, "us-west-2".into());
+        let signer = SigV4Signer::with_provider(
+            expiring(KEY, SECRET, -1),
+            provider,
+            "us-west-2".into(),
+            "inspector".into(),
+        );
         let started = std::time::Instant::now();
         let message = loop {
             let mut r = request();
@@ -974,7 +1019,7 @@ mod tests {
 
     #[test]
     fn a_url_without_host_is_an_error_not_a_panic() {
-        let signer = SigV4Signer::from_credentials(KEY, SECRET, None, "us-west-2");
+        let signer = SigV4Signer::from_credentials(&inspector(), KEY, SECRET, None, "us-west-2");
         let mut r = request();
         assert!(
             signer

@@ -138,18 +138,23 @@ fn is_case_file(path: &Path) -> bool {
 struct Defaults {
     target_prefix: Option<String>,
     vars: Vars,
+    /// The service model a `suite.yaml` names (`model:`), loaded once per file.
+    model: Option<std::sync::Arc<crate::model::Model>>,
 }
 
 #[derive(Default)]
 struct SettingsCache {
     by_dir: HashMap<PathBuf, Defaults>,
     reported: HashSet<PathBuf>,
+    models: HashMap<PathBuf, std::sync::Arc<crate::model::Model>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSuite {
     target_prefix: Option<String>,
+    /// A service model, relative to the suite.yaml: every response is validated against it.
+    model: Option<PathBuf>,
     #[serde(default)]
     vars: BTreeMap<String, Value>,
 }
@@ -180,6 +185,9 @@ impl SettingsCache {
                         defaults.target_prefix = raw.target_prefix;
                     }
                     defaults.vars.extend(raw.vars);
+                    if let Some(model) = raw.model {
+                        defaults.model = self.model(&file, &dir.join(model), errors);
+                    }
                 }
                 Err(e) => {
                     if self.reported.insert(file.clone()) {
@@ -193,8 +201,42 @@ impl SettingsCache {
     }
 }
 
+impl SettingsCache {
+    /// The model a suite.yaml names, loaded once; a model that does not load is an error
+    /// located at the suite.yaml's `model:` key.
+    fn model(
+        &mut self,
+        suite_file: &Path,
+        path: &Path,
+        errors: &mut Vec<CaseError>,
+    ) -> Option<std::sync::Arc<crate::model::Model>> {
+        if let Some(m) = self.models.get(path) {
+            return Some(m.clone());
+        }
+        match crate::model::load_model(path) {
+            Ok(m) => {
+                let m = std::sync::Arc::new(m);
+                self.models.insert(path.to_owned(), m.clone());
+                Some(m)
+            }
+            Err(e) => {
+                let source = fs::read_to_string(suite_file).unwrap_or_default();
+                errors.push(CaseError::at(
+                    suite_file,
+                    &source,
+                    locate(&source, &[Seg::Key("model".into())]),
+                    format!("invalid suite: the model does not load: {e}"),
+                    None,
+                ));
+                None
+            }
+        }
+    }
+}
+
 struct SuiteFile {
     target_prefix: Option<String>,
+    model: Option<PathBuf>,
     vars: Vars,
 }
 
@@ -213,6 +255,7 @@ fn read_suite_file(file: &Path) -> Result<SuiteFile, Vec<CaseError>> {
     if errors.is_empty() {
         Ok(SuiteFile {
             target_prefix: raw.target_prefix,
+            model: raw.model,
             vars,
         })
     } else {
@@ -654,6 +697,7 @@ fn load_case(file: &Path, defaults: &Defaults, extra_vars: &Vars) -> Result<Case
             vars,
             steps,
             file: file.to_owned(),
+            model: defaults.model.clone(),
         })
     } else {
         Err(ctx.errors)
@@ -749,8 +793,13 @@ fn convert_request(
         );
     }
 
-    let mut headers: Vec<(String, String)> =
-        vec![("content-type".into(), DEFAULT_CONTENT_TYPE.into())];
+    // The suite's model, when it names one, gives the content type (awsJson 1.0 or 1.1) and
+    // the target prefix a suite.yaml does not set.
+    let content_type = defaults
+        .model
+        .as_ref()
+        .map_or(DEFAULT_CONTENT_TYPE, |m| m.service.content_type());
+    let mut headers: Vec<(String, String)> = vec![("content-type".into(), content_type.into())];
     let sets_target = raw
         .headers
         .keys()
@@ -760,12 +809,13 @@ fn convert_request(
         .iter()
         .any(|k| k.eq_ignore_ascii_case("x-amz-target"));
     if !sets_target && !removes_target {
-        match &defaults.target_prefix {
+        let model_prefix = defaults.model.as_ref().map(|m| &m.service.target_prefix);
+        match defaults.target_prefix.as_ref().or(model_prefix) {
             Some(prefix) => headers.push(("x-amz-target".into(), format!("{prefix}.{operation}"))),
             None => ctx.error(
                 at,
                 "no `target_prefix` for the X-Amz-Target header",
-                Some("add `target_prefix: InspectorService` to a suite.yaml above the case, or set the header".into()),
+                Some("add `target_prefix: <the service's target prefix>` to a suite.yaml above the case (`conform model check MODEL` shows it), or set the header".into()),
             ),
         }
     }

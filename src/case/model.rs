@@ -82,8 +82,8 @@ pub enum SignatureMode {
     /// Sign with a credential scope naming another region than the endpoint's (see
     /// `aws::wrong_region_for`).
     WrongRegion,
-    /// Sign with a credential scope naming another signing name than `inspector`
-    /// (`aws::WRONG_SIGNING_NAME`).
+    /// Sign with a credential scope naming another signing name than the service's
+    /// (`aws::wrong_signing_name_for`).
     WrongService,
     /// Sign with stale temporary credentials the user supplies (`CONFORM_EXPIRED_*`), whose
     /// session token has expired; conform cannot make such a token itself.
@@ -111,6 +111,9 @@ pub struct Case {
     pub steps: Vec<Step>,
     /// The file the case came from, as given (relative paths stay relative).
     pub file: PathBuf,
+    /// The service model the suite names (`suite.yaml` `model:`): every response of the case
+    /// is validated against it.
+    pub model: Option<std::sync::Arc<crate::model::Model>>,
 }
 
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use clap::Args;
 
-use conform::aws::{SecretScrubber, endpoint_for, load_signer};
+use conform::aws::{AwsService, SecretScrubber, load_signer};
 use conform::case::{Suite, TargetKind, load_suite};
 use conform::http::{Client, ClientOptions, Signer};
 use conform::recording::load_recordings;
@@ -98,6 +98,15 @@ pub fn load(paths: &[PathBuf], vars: &Vars) -> Result<Suite> {
 
 /// Loads recordings and builds the replay index; errors name file and line.
 pub fn load_replay(dir: &Path) -> Result<Replay> {
+    load_replay_with(dir, |_| Ok(()))
+}
+
+/// [`load_replay`], with `check` seeing the recordings before the replay is built (validation
+/// against their service model).
+pub fn load_replay_with(
+    dir: &Path,
+    check: impl FnOnce(&[conform::recording::Recording]) -> Result<()>,
+) -> Result<Replay> {
     if !dir.is_dir() {
         return Err(UsageError(format!(
             "no recordings folder at {} (run from the project folder, or pass --recordings DIR or --endpoint-url URL)",
@@ -113,6 +122,7 @@ pub fn load_replay(dir: &Path) -> Result<Replay> {
             if n == 1 { "" } else { "s" }
         ))
     })?;
+    check(&recordings)?;
     Replay::new(&recordings).map_err(|e| UsageError(e).into())
 }
 
@@ -122,6 +132,38 @@ pub async fn start_embedded_replay(dir: &Path) -> Result<ReplayServer> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .context("cannot bind a loopback port for the built-in replay")?;
     Ok(ReplayServer::start(replay, listener, None).await)
+}
+
+/// The AWS side (signing name, endpoints) of the service the selected cases test, from the
+/// model their suite.yaml names; `None` when none names one. Cases of several models cannot
+/// share one signed target.
+pub fn aws_service(
+    cases: &[conform::case::Case],
+    selected: &[usize],
+) -> Result<Option<conform::aws::AwsService>> {
+    let mut models: Vec<&std::sync::Arc<conform::model::Model>> = Vec::new();
+    for &i in selected {
+        if let Some(m) = &cases[i].model
+            && !models.iter().any(|x| std::sync::Arc::ptr_eq(x, m))
+        {
+            models.push(m);
+        }
+    }
+    match models.as_slice() {
+        [] => Ok(None),
+        [one] => conform::aws::AwsService::for_model(one)
+            .map(Some)
+            .map_err(|e| UsageError(e.to_string()).into()),
+        many => Err(UsageError(format!(
+            "the selected cases test {} services ({}); select the cases of one",
+            many.len(),
+            many.iter()
+                .map(|m| m.service.service_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into()),
+    }
 }
 
 /// A target that is not the built-in replay: real AWS, or an endpoint, signed or not.
@@ -138,6 +180,7 @@ pub struct RemoteTarget {
 /// given (the caller picks its default). Credentials are loaded here, so that a missing one
 /// stops the command before any request is sent.
 pub async fn remote_target(
+    service: Option<&AwsService>,
     aws: &AwsArgs,
     endpoint_url: Option<&str>,
     options: ClientOptions,
@@ -157,11 +200,22 @@ pub async fn remote_target(
                 ))
             })
     };
+    let service = || {
+        service.ok_or_else(|| {
+            UsageError(
+                "--aws and --sign need the service's signing name and endpoints: no suite.yaml \
+                 above the selected cases names a `model:`"
+                    .into(),
+            )
+        })
+    };
     let (url, kind, region) = if aws.aws {
         let region = region()?;
         let url = match endpoint_url {
             Some(url) => url.to_owned(),
-            None => endpoint_for(region, aws.fips).map_err(|e| UsageError(e.to_string()))?,
+            None => service()?
+                .endpoint_for(region, aws.fips)
+                .map_err(|e| UsageError(e.to_string()))?,
         };
         (url, TargetKind::Aws, Some(region))
     } else if aws.sign {
@@ -179,7 +233,7 @@ pub async fn remote_target(
 
     let (signer, scrubber) = match region {
         Some(region) if kind != TargetKind::Endpoint => {
-            let signer = load_signer(region, aws.profile.as_deref())
+            let signer = load_signer(service()?, region, aws.profile.as_deref())
                 .await
                 .map_err(|e| UsageError(e.to_string()))?;
             let scrubber = signer.scrubber();

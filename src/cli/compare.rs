@@ -77,6 +77,9 @@ pub async fn compare(args: CompareArgs) -> Result<ExitCode> {
     }
     let recordings = conform::recording::load_recordings(&args.recordings)
         .map_err(|e| UsageError(format!("{e}")))?;
+    // The recordings are the reference: say where they break their service model (a
+    // service.yaml above them names it), before comparing anything with them.
+    let model_findings = super::model::validate_recordings(&args.recordings, &recordings)?;
     if replay.exchange_count() == 0 {
         return Err(UsageError(format!(
             "no recorded exchanges in {}: nothing to compare",
@@ -104,11 +107,33 @@ pub async fn compare(args: CompareArgs) -> Result<ExitCode> {
     let options = CompareOptions {
         timeout: Duration::from_secs_f64(args.timeout),
     };
-    let results =
+    let mut results =
         fidelity::compare_recordings(&args.recordings, &recordings, &client, &options, |result| {
             print!("{}", render_result(result, &style))
         })
         .await;
+
+    // The endpoint's answers against the same model: what it says that the model forbids
+    // (also in the JSON report, per exchange).
+    let mut answer_violations = Vec::new();
+    for r in &mut results {
+        let (Some(actual), Some(m)) = (&r.actual, model_findings.models.get(&r.file)) else {
+            continue;
+        };
+        let Some(exchange) = recordings
+            .iter()
+            .find(|x| x.file == r.file)
+            .and_then(|x| x.exchanges.get(r.position - 1))
+        else {
+            continue;
+        };
+        let request = conform::compare::request_of(&exchange.request);
+        let v = conform::model::validate_exchange(m, &request, actual);
+        r.model_violations = v.violations().map(ToString::to_string).collect();
+        for f in &r.model_violations {
+            answer_violations.push(format!("{}: {f}", r.name));
+        }
+    }
 
     let recordings_dir = args.recordings.display().to_string();
     let report = CompareReport {
@@ -119,6 +144,27 @@ pub async fn compare(args: CompareArgs) -> Result<ExitCode> {
     };
     write_reports(&args, &report)?;
     let score = report.score();
+    for u in &model_findings.unchecked {
+        eprintln!("warning: {u}");
+    }
+    if model_findings.checked > 0 {
+        for v in &answer_violations {
+            println!("model: the endpoint's answer to {v}");
+        }
+        println!(
+            "model: {} violations in the endpoint's answers",
+            answer_violations.len()
+        );
+        for v in &model_findings.violations {
+            println!("model: {v}");
+        }
+        println!(
+            "model: {} of {} recordings checked against their service model, {} violations",
+            model_findings.checked,
+            recordings.len(),
+            model_findings.violations.len()
+        );
+    }
     println!("{}", summary(&score, args.min_fidelity));
     Ok(if score.passes(args.min_fidelity) {
         ExitCode::SUCCESS

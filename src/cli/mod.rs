@@ -4,7 +4,9 @@
 
 mod common;
 mod compare;
+mod generate;
 mod inspect;
+mod model;
 mod record;
 mod run;
 mod serve;
@@ -18,7 +20,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "conform",
     version,
-    about = "How faithfully does an endpoint speak an AWS JSON API? (Amazon Inspector Classic StartAssessmentRun)",
+    about = "How faithfully does an endpoint speak an AWS JSON API (awsJson1_0, awsJson1_1)?",
     long_about = None,
 )]
 struct Cli {
@@ -38,6 +40,10 @@ enum Command {
     List(inspect::ListArgs),
     /// Run cases against real AWS or an endpoint and write what it answered under recordings/
     Record(record::RecordArgs),
+    /// Write case files and modeled recordings for every operation of a service model
+    Generate(generate::GenerateArgs),
+    /// Load a service model, or validate a response against it
+    Model(model::ModelArgs),
     /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
     Serve(serve::ServeArgs),
     /// Settle pending snapshots written by `run --snapshots`
@@ -75,6 +81,8 @@ pub fn main() -> ExitCode {
             Command::Check(args) => inspect::check(args),
             Command::List(args) => inspect::list(args),
             Command::Record(args) => record::record(args).await,
+            Command::Generate(args) => generate::generate(args),
+            Command::Model(args) => model::model(args),
             Command::Serve(args) => serve::serve(args).await,
             Command::Snapshots(args) => inspect::snapshots(args),
         }

@@ -123,8 +123,18 @@ pub async fn record(args: RecordArgs) -> Result<ExitCode> {
         max_body: args.max_body,
         pool_size: args.jobs.max(1),
     };
-    let Some(remote) =
-        common::remote_target(&args.aws, args.endpoint_url.as_deref(), client_options).await?
+    let Some(remote) = common::remote_target(
+        if args.aws.aws || args.aws.sign {
+            common::aws_service(&suite.cases, &selected)?
+        } else {
+            None
+        }
+        .as_ref(),
+        &args.aws,
+        args.endpoint_url.as_deref(),
+        client_options,
+    )
+    .await?
     else {
         return Err(UsageError(
             "conform record needs an endpoint: --aws (real AWS, signed), or --endpoint-url URL (add --sign to sign)"

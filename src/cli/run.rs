@@ -134,7 +134,13 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     }
 
     // The target, and the built-in replay kept alive for the run when it is the target.
-    let (target, _replay, scrubber) = build_target(&args).await?;
+    // Signing and AWS endpoints come from the suite's model (only read when asked for).
+    let service = if args.aws.aws || args.aws.sign {
+        common::aws_service(&suite.cases, &selected)?
+    } else {
+        None
+    };
+    let (target, _replay, scrubber) = build_target(&args, service.as_ref()).await?;
     // An endpoint may quote a credential back (a session token in a signature error): nothing
     // printed or written carries one.
     let scrub = |text: String| match &scrubber {
@@ -246,6 +252,7 @@ fn load_ledger(args: &RunArgs, cases: &[Case]) -> Result<conform::ledger::Ledger
 /// target, so that it lives as long as the run.
 pub async fn build_target(
     args: &RunArgs,
+    service: Option<&conform::aws::AwsService>,
 ) -> Result<(
     Target,
     Option<conform::replay::ReplayServer>,
@@ -259,8 +266,13 @@ pub async fn build_target(
         Client::new(url, signer, options.clone())
             .map_err(|e| anyhow::Error::from(UsageError(e.to_string())))
     };
-    if let Some(remote) =
-        common::remote_target(&args.aws, args.endpoint_url.as_deref(), options.clone()).await?
+    if let Some(remote) = common::remote_target(
+        service,
+        &args.aws,
+        args.endpoint_url.as_deref(),
+        options.clone(),
+    )
+    .await?
     {
         return Ok((remote.target, None, remote.scrubber));
     }

@@ -42,7 +42,26 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         ))
         .into());
     }
-    let replay = common::load_replay(&args.recordings)?;
+    // Recordings under a service.yaml are validated against its model: violations are
+    // warnings, or with --strict a refusal to serve.
+    let replay = common::load_replay_with(&args.recordings, |recordings| {
+        let found = super::model::validate_recordings(&args.recordings, recordings)?;
+        for n in &found.notes {
+            eprintln!("note: {n}");
+        }
+        for v in found.unchecked.iter().chain(&found.violations) {
+            eprintln!("warning: {v}");
+        }
+        if args.strict && !(found.violations.is_empty() && found.unchecked.is_empty()) {
+            return Err(UsageError(format!(
+                "{} recorded responses break their service model, {} service files do not load (--strict)",
+                found.violations.len(),
+                found.unchecked.len()
+            ))
+            .into());
+        }
+        Ok(())
+    })?;
     for s in &replay.shadowed {
         eprintln!("warning: {s}");
     }

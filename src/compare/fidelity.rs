@@ -235,6 +235,12 @@ pub struct ExchangeResult {
     /// Why no usable answer came back (with `Class::Errored`).
     pub error: Option<String>,
     pub duration: Duration,
+    /// The endpoint's answer, when there was one (validated against the service model by
+    /// the caller).
+    pub actual: Option<crate::exchange::Response>,
+    /// Where the answer breaks the recordings' service model (filled by the caller, which
+    /// knows the model), one finding each.
+    pub model_violations: Vec<String>,
 }
 
 impl ExchangeResult {

@@ -44,6 +44,8 @@ struct JsonExchange<'a> {
     message: Option<&'a str>,
     expected: &'a str,
     actual: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    model_violations: &'a [String],
 }
 
 pub fn render(report: &CompareReport<'_>) -> String {
@@ -65,6 +67,7 @@ pub fn render(report: &CompareReport<'_>) -> String {
             message: r.error.as_deref(),
             expected: &r.comparison.expected,
             actual: &r.comparison.actual,
+            model_violations: &r.model_violations,
         })
         .collect();
     let report = JsonReport {

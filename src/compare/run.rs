@@ -70,6 +70,7 @@ pub async fn compare_recordings(
                     .unwrap_or("no x-amz-target")
             );
             let started = Instant::now();
+            let mut actual_response = None;
             let (comparison, error) = match response_of(&exchange.response) {
                 // `load_recordings` refuses such a file already; this only keeps a bad one
                 // from ever panicking here.
@@ -91,10 +92,16 @@ pub async fn compare_recordings(
                         .send(request, SignatureMode::None, options.timeout)
                         .await;
                     match answer {
-                        Ok(actual) => (
-                            compare(&expected, &actual, &mut expected_tokens, &mut actual_tokens),
-                            None,
-                        ),
+                        Ok(actual) => {
+                            let c = compare(
+                                &expected,
+                                &actual,
+                                &mut expected_tokens,
+                                &mut actual_tokens,
+                            );
+                            actual_response = Some(actual);
+                            (c, None)
+                        }
                         Err(e) => (
                             unanswered(&expected, &mut expected_tokens),
                             Some(e.to_string()),
@@ -110,6 +117,8 @@ pub async fn compare_recordings(
                 comparison,
                 error,
                 duration: started.elapsed(),
+                actual: actual_response,
+                model_violations: Vec::new(),
             };
             on_result(&result);
             results.push(result);

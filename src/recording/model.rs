@@ -27,8 +27,13 @@ pub enum RecordingProvenance {
 }
 
 /// What identifies a request besides method, path and body: a recorded request without one
-/// of these only matches requests without it.
-pub const IDENTITY_HEADERS: &[&str] = &["content-type", "x-amz-target"];
+/// of these only matches requests without it. `x-conform-fault` marks a generated error
+/// request (`conform generate`): the valid request plus the error shape to answer with.
+pub const IDENTITY_HEADERS: &[&str] = &["content-type", "x-amz-target", FAULT_HEADER];
+
+/// The header a generated error case adds to the valid request, naming the error shape the
+/// replay (or an emulator's fault injection) answers it with.
+pub const FAULT_HEADER: &str = "x-conform-fault";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,7 +180,7 @@ impl RecordedRequest {
             header("content-type"),
             header("x-amz-target"),
             &body,
-        )
+        ) + &fault_suffix(header(FAULT_HEADER))
     }
 }
 
@@ -190,9 +195,10 @@ pub fn request_keys<'a>(
 ) -> (Option<String>, impl FnOnce() -> String + 'a) {
     let ct = headers.get("content-type");
     let target = headers.get("x-amz-target");
+    let fault = fault_suffix(headers.get(FAULT_HEADER));
     let json = serde_json::from_slice::<Value>(body)
         .ok()
-        .map(|v| key_of(method, path, ct, target, &format!("json:{}", canonical(&v))));
+        .map(|v| key_of(method, path, ct, target, &format!("json:{}", canonical(&v))) + &fault);
     let raw = move || {
         key_of(
             method,
@@ -200,7 +206,7 @@ pub fn request_keys<'a>(
             ct,
             target,
             &format!("raw:{}", String::from_utf8_lossy(body)),
-        )
+        ) + &fault
     };
     (json, raw)
 }
@@ -214,6 +220,13 @@ fn key_of(method: &str, path: &str, ct: Option<&str>, target: Option<&str>, body
         target.unwrap_or("\u{0}"),
         body
     )
+}
+
+/// The fault header's part of a key: nothing without one, so every other key is unchanged.
+fn fault_suffix(fault: Option<&str>) -> String {
+    fault
+        .map(|f| format!("\n\u{0}fault:{f}"))
+        .unwrap_or_default()
 }
 
 /// Standard base64; whitespace is ignored so that long values can be folded in YAML.

@@ -78,7 +78,11 @@ fn collect(
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
-        ) {
+        ) && path
+            .file_name()
+            .is_none_or(|n| n != crate::model::SERVICE_FILE)
+        {
+            // A service.yaml names the recordings' model; it is not a recording.
             files.push(path);
         }
     }

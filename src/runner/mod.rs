@@ -28,6 +28,7 @@ pub(crate) mod tests {
             vars: Default::default(),
             steps: vec![],
             file: "x.yaml".into(),
+            model: None,
         }
     }
 }

@@ -334,6 +334,12 @@ async fn run_steps(
             response: Some(response.clone()),
         });
 
+        // Validation against the suite's model: violations fail the step whatever the case
+        // expects (the model is their source); what it notes is a harmless difference.
+        let (violations, model_notes) = match &case.model {
+            Some(model) => model_check(model, &sent, &response),
+            None => (Vec::new(), Vec::new()),
+        };
         let observed = Observed {
             start: Start::Status(response.status),
             headers: &response.headers,
@@ -361,14 +367,29 @@ async fn run_steps(
         let mut step_notes = match check_alternatives(firm, &vars, &observed) {
             Ok(Checked::Passed(n)) => n,
             Ok(Checked::Missed(verdict)) => {
+                let diff = verdict.diff();
+                let mut mismatches = verdict.mismatches;
+                mismatches.extend(violations);
                 return Outcome::Failed {
                     step: step_index,
-                    diff: verdict.diff(),
-                    mismatches: verdict.mismatches,
+                    diff,
+                    mismatches,
                 };
             }
             Err(e) => return resolve_error(e),
         };
+        if !violations.is_empty() {
+            return Outcome::Failed {
+                step: step_index,
+                diff: String::new(),
+                mismatches: violations,
+            };
+        }
+        for n in model_notes {
+            if !step_notes.iter().any(|m| m.path == n.path) {
+                step_notes.push(n);
+            }
+        }
         // Each guess is checked only while the ones before it held: a guess that differed
         // says enough about this step.
         let mut step_differs = false;
@@ -427,4 +448,40 @@ async fn run_steps(
         }
     }
     differs.unwrap_or(Outcome::Passed)
+}
+
+/// The model's violations for one exchange as mismatches (marked `modeled`: the service model
+/// is their source), and what it notes (members the shape lacks) as harmless differences.
+fn model_check(
+    model: &crate::model::Model,
+    request: &Request,
+    response: &Response,
+) -> (Vec<Mismatch>, Vec<Mismatch>) {
+    let v = crate::model::validate_exchange(model, request, response);
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    for f in v.findings {
+        if f.severity == crate::model::Severity::Note {
+            notes.push(Mismatch {
+                path: f.path.clone(),
+                message: format!("{} (service model)", f.message),
+            });
+        } else {
+            out.push(Mismatch {
+                path: f.path.clone(),
+                message: format!(
+                    "modeled: {} ({}{}), found {}",
+                    f.message,
+                    f.rule,
+                    if f.shape.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" of {}", f.shape)
+                    },
+                    f.found
+                ),
+            });
+        }
+    }
+    (out, notes)
 }

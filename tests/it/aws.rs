@@ -13,7 +13,7 @@ use aws_sdk_inspector::config::retry::RetryConfig;
 use aws_sdk_inspector::config::{BehaviorVersion, Region};
 use aws_sdk_inspector::error::ProvideErrorMetadata;
 use conform::aws::{
-    SigV4Signer, UNKNOWN_ACCESS_KEY_ID, WRONG_SIGNING_NAME, endpoint_for, wrong_region_for,
+    AwsService, SigV4Signer, UNKNOWN_ACCESS_KEY_ID, wrong_region_for, wrong_signing_name_for,
 };
 use conform::case::SignatureMode;
 use conform::exchange::RUN_ID_HEADER;
@@ -43,8 +43,17 @@ fn start_request() -> Request {
     }
 }
 
+/// Inspector Classic's signing name and endpoints, from the data beside its model.
+fn inspector() -> AwsService {
+    AwsService::load(
+        &crate::support::root().join("cases/inspector/model/inspector-2016-02-16.json"),
+    )
+    .unwrap()
+}
+
 fn signer_for(keys: &Keys) -> SigV4Signer {
     SigV4Signer::from_credentials(
+        &inspector(),
         &keys.access_key_id,
         &keys.secret_access_key,
         keys.session_token.clone(),
@@ -134,6 +143,7 @@ async fn wrong_secret_region_or_missing_token_is_rejected() {
     let keys = Keys::temporary();
     let stand_in = StandIn::start(keys.clone()).await;
     let wrong_secret = SigV4Signer::from_credentials(
+        &inspector(),
         &keys.access_key_id,
         "anotherSecretKey0123456789abcdefghijklmn",
         keys.session_token.clone(),
@@ -261,10 +271,10 @@ async fn the_official_sdk_passes_the_stand_in() {
 #[test]
 fn endpoints_and_the_unknown_key_are_public() {
     assert_eq!(
-        endpoint_for("fips-us-west-2", false).unwrap(),
+        inspector().endpoint_for("fips-us-west-2", false).unwrap(),
         "https://inspector-fips.us-west-2.amazonaws.com"
     );
-    assert!(endpoint_for("mars-north-1", false).is_err());
+    assert!(inspector().endpoint_for("mars-north-1", false).is_err());
     assert!(UNKNOWN_ACCESS_KEY_ID.starts_with("AKIA") && UNKNOWN_ACCESS_KEY_ID.len() == 20);
 }
 
@@ -294,7 +304,10 @@ async fn wrong_region_wrong_service_and_expired_token_are_each_detected() {
             (
                 SignatureMode::WrongService,
                 "InvalidSignatureException",
-                format!("correct service: 'inspector', not '{WRONG_SIGNING_NAME}'"),
+                format!(
+                    "correct service: 'inspector', not '{}'",
+                    wrong_signing_name_for("inspector")
+                ),
             ),
             (
                 SignatureMode::ExpiredToken,

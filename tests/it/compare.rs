@@ -14,8 +14,10 @@ use conform::replay::{Replay, ReplayServer};
 
 use crate::support::*;
 
+/// The curated recordings (the generated ones of the other operations left out): the counts
+/// and snapshots below are about them.
 fn recordings() -> PathBuf {
-    root().join("recordings")
+    curated_recordings()
 }
 
 /// The built-in replay of `dir` on an ephemeral loopback port.
@@ -166,7 +168,14 @@ async fn three_changes_are_exactly_three_differences_with_their_paths() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_binary_scores_the_replay_at_100_percent() {
     let server = serve(&recordings()).await;
-    let out = conform(&["compare", "--endpoint-url", &server.uri()]);
+    let curated = recordings();
+    let out = conform(&[
+        "compare",
+        "--recordings",
+        curated.to_str().unwrap(),
+        "--endpoint-url",
+        &server.uri(),
+    ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     let lines: Vec<&str> = text.lines().collect();
@@ -187,10 +196,11 @@ async fn the_binary_reports_the_three_differences_everywhere() {
     let server = serve(mutated.path()).await;
     let out_dir = tempfile::tempdir().unwrap();
     let report = |name: &str| out_dir.path().join(name);
+    let curated = recordings();
     let out = conform(&[
         "compare",
         "--recordings",
-        "recordings",
+        curated.to_str().unwrap(),
         "--endpoint-url",
         &server.uri(),
         "--junit",
@@ -270,8 +280,15 @@ async fn min_fidelity_sets_the_bar() {
     let mutated = mutated_copy();
     let server = serve(mutated.path()).await;
     let uri = server.uri();
+    let curated = recordings();
     let code = |extra: &[&str]| {
-        let mut args = vec!["compare", "--endpoint-url", &uri];
+        let mut args = vec![
+            "compare",
+            "--recordings",
+            curated.to_str().unwrap(),
+            "--endpoint-url",
+            &uri,
+        ];
         args.extend_from_slice(extra);
         let out = conform(&args);
         (out.status.code(), stdout(&out), stderr(&out))
@@ -297,6 +314,8 @@ async fn min_fidelity_sets_the_bar() {
     let faithful = serve(&recordings()).await;
     let out = conform(&[
         "compare",
+        "--recordings",
+        curated.to_str().unwrap(),
         "--endpoint-url",
         &faithful.uri(),
         "--min-fidelity",
@@ -342,8 +361,11 @@ fn broken_recordings_and_dead_endpoints() {
         .local_addr()
         .unwrap()
         .port();
+    let curated = recordings();
     let out = conform(&[
         "compare",
+        "--recordings",
+        curated.to_str().unwrap(),
         "--endpoint-url",
         &format!("http://127.0.0.1:{port}"),
     ]);

@@ -440,6 +440,11 @@ fn the_case_loader_takes_any_file() {
     let case_file = top.join("inspector/StartAssessmentRun/case.yaml");
     std::fs::create_dir_all(case_file.parent().unwrap()).unwrap();
     std::fs::write(top.join("suite.yaml"), &suite_top).unwrap();
+    // The suite.yaml names its model by a relative path.
+    crate::support::copy_tree(
+        &cases_dir.join("inspector/model"),
+        &top.join("inspector/model"),
+    );
 
     // The unmutated real cases load: the layout is right, so errors below come from edits.
     std::fs::write(&suite_file, &suite_inspector).unwrap();

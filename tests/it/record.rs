@@ -28,7 +28,14 @@ fn template_arn() -> String {
     format!("arn:aws:inspector:us-west-2:{ACCOUNT}:target/0-abcdEFGH/template/0-ijklMNOP")
 }
 
-const SUITE: &str = "target_prefix: InspectorService\nvars: {}\n";
+/// A suite.yaml for the test cases; its `model:` gives `--sign` the signing name.
+fn suite_yaml() -> String {
+    let model = crate::support::root().join("cases/inspector/model/inspector-2016-02-16.json");
+    format!(
+        "target_prefix: InspectorService\nmodel: {:?}\nvars: {{}}\n",
+        model.display().to_string()
+    )
+}
 
 fn start_ok(name: &str, run_name: &str, signature: &str) -> String {
     format!(
@@ -91,7 +98,7 @@ fn write_cases(root: &Path, files: &[(&str, String)]) -> PathBuf {
     let cases = root.join("cases");
     let dir = cases.join("inspector/StartAssessmentRun");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(cases.join("suite.yaml"), SUITE).unwrap();
+    std::fs::write(cases.join("suite.yaml"), suite_yaml()).unwrap();
     std::fs::write(
         cases.join("inspector/suite.yaml"),
         format!("vars:\n  template_arn: '{}'\n", template_arn()),
@@ -122,6 +129,10 @@ fn signed_target(stand_in: &StandIn, kind: TargetKind) -> (Target, SigV4Signer) 
     let keys = &stand_in.keys;
     let make = || {
         SigV4Signer::from_credentials(
+            &conform::aws::AwsService::load(
+                &crate::support::root().join("cases/inspector/model/inspector-2016-02-16.json"),
+            )
+            .unwrap(),
             &keys.access_key_id,
             &keys.secret_access_key,
             keys.session_token.clone(),

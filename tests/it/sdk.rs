@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
-use std::path::Path;
 
 use aws_credential_types::Credentials;
 use aws_sdk_inspector::Client;
@@ -25,8 +24,6 @@ use conform::replay::{Replay, ReplayServer, request_from_parts};
 use serde::Serialize;
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const RECORDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/recordings");
 
 const TARGET: &str = "InspectorService.StartAssessmentRun";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -339,7 +336,8 @@ fn stem(recording: &Recording) -> String {
 // Guards what the Rust SDK makes of every recorded answer it can ask for.
 #[tokio::test]
 async fn sdk_reads_every_recorded_answer() {
-    let recordings = load_recordings(Path::new(RECORDINGS)).expect("the recordings load");
+    let recordings =
+        load_recordings(&crate::support::curated_recordings()).expect("the recordings load");
     let replay = Replay::new(&recordings).expect("the recordings make a replay");
     let shadowed = replay.shadowed.clone();
     let listener = TcpListener::bind("127.0.0.1:0").expect("an ephemeral port");
@@ -472,7 +470,8 @@ async fn sdk_sends_the_documented_sample_request() {
     );
 
     // The replay decides with this same code whether the documented recording answers it.
-    let recordings = load_recordings(Path::new(RECORDINGS)).expect("the recordings load");
+    let recordings =
+        load_recordings(&crate::support::curated_recordings()).expect("the recordings load");
     let documented = recordings
         .iter()
         .find(|r| stem(r) == "documented_sample_exchange")

@@ -408,11 +408,20 @@ impl Verifier {
                         CONTENT_TYPE,
                     )
             }
-            _ => error(
-                400,
-                "InvalidInputException",
-                "assessmentTemplateArn is required",
-            ),
+            // With every member the model requires of InvalidInputException, so that a suite
+            // validated against the model accepts it.
+            _ => ResponseTemplate::new(400)
+                .insert_header("x-amzn-requestid", request_id())
+                .set_body_raw(
+                    json!({
+                        "__type": "InvalidInputException",
+                        "message": "assessmentTemplateArn is required",
+                        "errorCode": "INVALID_ASSESSMENT_TEMPLATE_ARN",
+                        "canRetry": false
+                    })
+                    .to_string(),
+                    CONTENT_TYPE,
+                ),
         }
     }
 }

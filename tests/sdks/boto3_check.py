@@ -30,7 +30,8 @@ client = boto3.client(
 checked = skipped = failed = 0
 for path in sorted(glob.glob(os.path.join(root, "**", "*.yaml"), recursive=True)):
     recording = yaml.safe_load(open(path))
-    for exchange in recording["exchanges"]:
+    # service.yaml beside the recordings names their model: it holds no exchanges.
+    for exchange in recording.get("exchanges", []):
         request, response = exchange["request"], exchange["response"]
         body = request.get("body")
         headers = {k.lower(): v for k, v in request.get("headers", {}).items()}
@@ -39,6 +40,8 @@ for path in sorted(glob.glob(os.path.join(root, "**", "*.yaml"), recursive=True)
             and request["path"] == "/"
             and headers.get("x-amz-target") == "InspectorService.StartAssessmentRun"
             and headers.get("content-type") == "application/x-amz-json-1.1"
+            # A generated error request carries x-conform-fault, which an SDK does not send.
+            and "x-conform-fault" not in headers
             and isinstance(body, dict)
             and set(body) <= {"assessmentTemplateArn", "assessmentRunName"}
             and all(isinstance(v, str) for v in body.values())

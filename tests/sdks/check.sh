@@ -15,8 +15,10 @@ for _ in $(seq 100); do grep -q '^listening on' "$out" && break; sleep 0.05; don
 url=$(sed -n 's/^listening on //p' "$out")
 [[ -n $url ]] || { echo "tests/sdks/check.sh: conform serve did not start" >&2; exit 1; }
 python3 tests/sdks/boto3_check.py "$url"
+python3 tests/sdks/boto3_all_check.py "$url"
 (cd tests/sdks && npm install --silent --no-audit --no-fund >/dev/null)
 node tests/sdks/js_check.mjs "$url"
+node tests/sdks/js_all_check.mjs "$url"
 
 # A second time through a proxy that adds harmless differences to every response (a charset,
 # an extra member, reversed keys and pretty spacing, capital header names, other request ids):

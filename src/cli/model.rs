@@ -1,0 +1,241 @@
+//! `conform model check FILE` (load a service model and say what it holds) and
+//! `conform model validate` (check one response body against an operation of a model).
+//! Exit codes: 0 fine (notes allowed), 1 the response breaks the model, 2 a bad model, an
+//! unknown operation or an unreadable body file.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use conform::exchange::Headers;
+use conform::model::{self, Severity};
+
+use super::UsageError;
+
+#[derive(Args, Debug)]
+pub struct ModelArgs {
+    #[command(subcommand)]
+    pub command: ModelCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelCommand {
+    /// Load a model (Smithy JSON AST or botocore service-2.json, plain or .gz) and summarise it
+    Check(CheckModelArgs),
+    /// Validate a response body against an operation's output or error shape
+    Validate(ValidateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckModelArgs {
+    /// The model file
+    pub model: PathBuf,
+    /// Also check the endpoints extract (default: endpoints.json beside the model, if any)
+    #[arg(long, value_name = "FILE")]
+    pub endpoints: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// The model file
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// The operation the response answers
+    #[arg(long, value_name = "NAME")]
+    pub operation: String,
+    /// The response's HTTP status
+    #[arg(long, default_value_t = 200)]
+    pub status: u16,
+    /// A response header (repeatable), e.g. `X-Amzn-Errortype: NoSuchEntityException`
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// The response body file (`-` for stdin)
+    pub body: PathBuf,
+}
+
+pub fn model(args: ModelArgs) -> Result<ExitCode> {
+    match args.command {
+        ModelCommand::Check(a) => check(a),
+        ModelCommand::Validate(a) => validate(a),
+    }
+}
+
+fn check(args: CheckModelArgs) -> Result<ExitCode> {
+    let m = model::load_model(&args.model).map_err(|e| UsageError(e.to_string()))?;
+    let s = &m.service;
+    println!(
+        "{}: {:?} model, sha256 {}",
+        args.model.display(),
+        m.source.format,
+        m.source.sha256
+    );
+    println!(
+        "service {} ({}), API version {}, protocol {} ({})",
+        s.service_id,
+        s.id,
+        s.api_version,
+        s.protocol.name(),
+        s.content_type()
+    );
+    println!(
+        "target prefix {}, signing name {}, endpoint prefix {}",
+        s.target_prefix, s.signing_name, s.endpoint_prefix
+    );
+    println!(
+        "{} operations, {} shapes",
+        m.operations.len(),
+        m.shapes.len()
+    );
+    let endpoints = args
+        .endpoints
+        .clone()
+        .or_else(|| Some(model::endpoints_path_for(&args.model)).filter(|p| p.exists()));
+    if let Some(path) = endpoints {
+        let e = model::Endpoints::load(&path).map_err(|e| UsageError(e.to_string()))?;
+        println!(
+            "{}: {} regions ({} with FIPS)",
+            path.display(),
+            e.regions().len(),
+            e.fips_regions().len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(args: ValidateArgs) -> Result<ExitCode> {
+    let m = model::load_model(&args.model).map_err(|e| UsageError(e.to_string()))?;
+    let op = m
+        .operation(&args.operation)
+        .map_err(|e| UsageError(e.to_string()))?;
+    let mut headers = Headers::new();
+    for h in &args.headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| UsageError(format!("--header `{h}`: expected NAME:VALUE")))?;
+        headers.append(name.trim(), value.trim());
+    }
+    let body = if args.body.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .map_err(|e| UsageError(format!("cannot read stdin: {e}")))?;
+        b
+    } else {
+        std::fs::read(&args.body)
+            .map_err(|e| UsageError(format!("{}: cannot read: {e}", args.body.display())))?
+    };
+    let v = model::validate_response(&m, op, args.status, &headers, &body);
+    for f in &v.findings {
+        let label = match f.severity {
+            Severity::Violation => "violation",
+            Severity::Note => "note",
+        };
+        println!("{label}: {f}");
+    }
+    let violations = v.violations().count();
+    println!(
+        "{violations} violations, {} notes ({} {})",
+        v.notes().count(),
+        args.operation,
+        args.status
+    );
+    Ok(if violations == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// What validating recordings against their models found, one line each
+/// (`file: exchange N: finding`).
+#[derive(Debug, Default)]
+pub struct RecordingFindings {
+    pub violations: Vec<String>,
+    pub notes: Vec<String>,
+    /// Recordings validated (those under a service.yaml whose model loads).
+    pub checked: usize,
+    /// service.yaml files that do not read, or name a model that does not load: their
+    /// recordings are not validated (a copy of a recordings folder without the model it
+    /// points to still serves).
+    pub unchecked: Vec<String>,
+    /// The model of each checked recording, by the recording's file.
+    pub models: std::collections::HashMap<PathBuf, std::sync::Arc<model::Model>>,
+}
+
+/// Validates every exchange of every recording under a `service.yaml` (the nearest above it,
+/// up to `root`) against the model it names. A broken service.yaml or a model that does not
+/// load is reported in `unchecked`; recordings under no service.yaml are not checked.
+pub fn validate_recordings(
+    root: &std::path::Path,
+    recordings: &[conform::recording::Recording],
+) -> Result<RecordingFindings> {
+    use base64::Engine as _;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    let mut models: HashMap<PathBuf, Option<Arc<model::Model>>> = HashMap::new();
+    let mut out = RecordingFindings::default();
+    for r in recordings {
+        let Some(service_file) = model::find_service_file(root, &r.file) else {
+            continue;
+        };
+        let m = match models.get(&service_file) {
+            Some(m) => m.clone(),
+            None => {
+                let loaded = model::read_service_file(&service_file).and_then(|s| {
+                    model::load_model(&s.model).map_err(|e| {
+                        format!("{}: the model does not load: {e}", service_file.display())
+                    })
+                });
+                let m = match loaded {
+                    Ok(m) => Some(Arc::new(m)),
+                    Err(e) => {
+                        out.unchecked.push(e);
+                        None
+                    }
+                };
+                models.insert(service_file.clone(), m.clone());
+                m
+            }
+        };
+        let Some(m) = m else { continue };
+        out.checked += 1;
+        out.models.insert(r.file.clone(), m.clone());
+        for (i, x) in r.exchanges.iter().enumerate() {
+            let request = conform::exchange::Request {
+                method: x.request.method.clone(),
+                path: x.request.path.clone(),
+                headers: x.request.headers.iter().collect(),
+                body: match (&x.request.body, &x.request.raw_body) {
+                    (Some(v), _) => v.to_string().into_bytes(),
+                    (None, Some(raw)) => raw.clone().into_bytes(),
+                    (None, None) => Vec::new(),
+                },
+            };
+            let body = match (&x.response.body, &x.response.body_base64) {
+                (Some(b), _) => b.clone().into_bytes(),
+                (None, Some(b)) => base64::engine::general_purpose::STANDARD
+                    .decode(b)
+                    .unwrap_or_default(),
+                (None, None) => Vec::new(),
+            };
+            let response = conform::exchange::Response {
+                status: x.response.status,
+                headers: x.response.headers.iter().collect(),
+                body,
+            };
+            let v = model::validate_exchange(&m, &request, &response);
+            for f in v.findings {
+                let line = format!("{}: exchange {}: {f}", r.file.display(), i + 1);
+                match f.severity {
+                    Severity::Violation => out.violations.push(line),
+                    Severity::Note => out.notes.push(line),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
