@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Case, CaseError, LoadErrors, did_you_mean, locate};
+use crate::case::{Case, CaseError, LoadErrors, TargetKind, did_you_mean, locate};
 use crate::matching::{Mismatch, Seg};
 use crate::runner::{CaseResult, Outcome};
 
@@ -50,11 +50,24 @@ impl Entry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLedger {
+    /// The kinds of target the divergences are of (`replay`, `endpoint`, `signed`, `aws`);
+    /// absent: every kind. A ledger of an emulator's divergences must not fail a run against
+    /// the replay, where the same cases pass.
+    #[serde(default)]
+    applies_to: Option<Vec<TargetKind>>,
     #[serde(default)]
     divergences: Vec<RawEntry>,
 }
 
-#[derive(Deserialize)]
+/// One ledger file, parsed and checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerFile {
+    /// `None`: every kind of target.
+    pub applies_to: Option<Vec<TargetKind>>,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEntry {
     case: String,
@@ -85,10 +98,18 @@ pub fn discover(cases: &[Case]) -> Vec<PathBuf> {
     files
 }
 
-/// Loads and checks ledger files. A discovered ledger (`scoped`) may only name cases of the
-/// suite it sits beside; a ledger given with `--ledger` may name any case of the run.
-pub fn load(files: &[PathBuf], cases: &[Case], scoped: bool) -> Result<Ledger, LoadErrors> {
+/// Loads and checks ledger files, keeping the entries of those that apply to `kind` (the rest
+/// are returned by path, so the caller can say they were left aside). A discovered ledger
+/// (`scoped`) may only name cases of the suite it sits beside; a ledger given with `--ledger`
+/// may name any case of the run. Every file is checked, whether it applies or not.
+pub fn load(
+    files: &[PathBuf],
+    cases: &[Case],
+    scoped: bool,
+    kind: TargetKind,
+) -> Result<(Ledger, Vec<PathBuf>), LoadErrors> {
     let mut ledger = Ledger::default();
+    let mut left_aside = Vec::new();
     let mut errors = Vec::new();
     for file in files {
         let source = match std::fs::read_to_string(file) {
@@ -108,8 +129,16 @@ pub fn load(files: &[PathBuf], cases: &[Case], scoped: bool) -> Result<Ledger, L
             .map(|c| c.name.as_str())
             .collect();
         match parse(file, &source, &known) {
-            Ok(entries) => {
-                for e in entries {
+            Ok(parsed) => {
+                if parsed
+                    .applies_to
+                    .as_ref()
+                    .is_some_and(|k| !k.contains(&kind))
+                {
+                    left_aside.push(file.clone());
+                    continue;
+                }
+                for e in parsed.entries {
                     if let Some(first) = ledger.entries.get(&e.case) {
                         errors.push(CaseError::whole_file(
                             file,
@@ -127,14 +156,14 @@ pub fn load(files: &[PathBuf], cases: &[Case], scoped: bool) -> Result<Ledger, L
         }
     }
     if errors.is_empty() {
-        Ok(ledger)
+        Ok((ledger, left_aside))
     } else {
         Err(LoadErrors(errors))
     }
 }
 
 /// Parses one ledger file and checks every entry against the case names it may use.
-pub fn parse(file: &Path, source: &str, known: &[&str]) -> Result<Vec<Entry>, LoadErrors> {
+pub fn parse(file: &Path, source: &str, known: &[&str]) -> Result<LedgerFile, LoadErrors> {
     let raw: RawLedger =
         crate::yaml::parse(file, source, "ledger").map_err(|e| LoadErrors(vec![e]))?;
     let mut errors = Vec::new();
@@ -147,7 +176,7 @@ pub fn parse(file: &Path, source: &str, known: &[&str]) -> Result<Vec<Entry>, Lo
             Seg::Key(key.into()),
         ]
     };
-    for (i, e) in raw.divergences.into_iter().enumerate() {
+    for (i, e) in raw.divergences.iter().cloned().enumerate() {
         let mut ok = true;
         if !known.contains(&e.case.as_str()) {
             errors.push(CaseError::at(
@@ -203,7 +232,10 @@ pub fn parse(file: &Path, source: &str, known: &[&str]) -> Result<Vec<Entry>, Lo
         }
     }
     if errors.is_empty() {
-        Ok(entries)
+        Ok(LedgerFile {
+            applies_to: raw.applies_to,
+            entries,
+        })
     } else {
         Err(LoadErrors(errors))
     }
@@ -425,6 +457,7 @@ impl Ledger {
 
 #[derive(Serialize)]
 struct WrittenLedger {
+    applies_to: Vec<TargetKind>,
     divergences: Vec<WrittenEntry>,
 }
 
@@ -436,9 +469,15 @@ struct WrittenEntry {
     why: String,
 }
 
-/// A ledger listing today's divergences: every failed case with its mismatch paths and a
-/// `TODO` why, and every known one as the ledger had it. Errors are not divergences.
-pub fn render(cases: &[Case], results: &[CaseResult], ledger: &Ledger) -> Result<String, String> {
+/// A ledger listing today's divergences of a `kind` of target: every failed case with its
+/// mismatch paths and a `TODO` why, and every known one as the ledger had it. Errors are not
+/// divergences.
+pub fn render(
+    cases: &[Case],
+    results: &[CaseResult],
+    ledger: &Ledger,
+    kind: TargetKind,
+) -> Result<String, String> {
     let mut divergences = Vec::new();
     for r in results {
         let case = &cases[r.index];
@@ -475,11 +514,15 @@ pub fn render(cases: &[Case], results: &[CaseResult], ledger: &Ledger) -> Result
             _ => {}
         }
     }
-    let body = crate::yaml::to_string(&WrittenLedger { divergences })?;
+    let body = crate::yaml::to_string(&WrittenLedger {
+        applies_to: vec![kind],
+        divergences,
+    })?;
     Ok(format!(
         "# Known divergences: cases (and mismatch paths) this endpoint is known to get wrong.\n\
          # A listed divergence does not fail `conform run`; a new one does, and so does a listed\n\
-         # one that no longer occurs. Replace each TODO with why, naming the source.\n{body}"
+         # one that no longer occurs. Replace each TODO with why, naming the source. It applies\n\
+         # to runs against the kind of target it was written from (`applies_to`).\n{body}"
     ))
 }
 

@@ -121,7 +121,6 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         shard: args.shard,
     };
     let selected = selection.apply(&suite.cases);
-    let ledger = load_ledger(&args, &suite.cases)?;
     if let Some(path) = &args.write_ledger
         && path.exists()
         && !args.force
@@ -141,6 +140,9 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         None
     };
     let (target, _replay, scrubber) = build_target(&args, service.as_ref()).await?;
+    // Before any case runs: a broken ledger stops the run. Which ledgers apply depends on
+    // the kind of target (a ledger of an emulator's divergences is not the replay's).
+    let ledger = load_ledger(&args, &suite.cases, target.kind)?;
     // An endpoint may quote a credential back (a session token in a signature error): nothing
     // printed or written carries one.
     let scrub = |text: String| match &scrubber {
@@ -207,8 +209,8 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     let summary = Summary::judged(&results, strict);
     write_reports(&args, &suite.cases, &results, &target, &scrub)?;
     if let Some(path) = &args.write_ledger {
-        let text =
-            conform::ledger::render(&suite.cases, &results, &ledger).map_err(anyhow::Error::msg)?;
+        let text = conform::ledger::render(&suite.cases, &results, &ledger, target.kind)
+            .map_err(anyhow::Error::msg)?;
         conform::recording::write_atomically(path, scrub(text).as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("conform: wrote the ledger {}", path.display());
@@ -223,21 +225,33 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
 
 /// `--ledger FILE`, or the `known-divergences.yaml` files beside the suites; every error of
 /// every ledger is printed and nothing runs. A placeholder `why` is a warning.
-fn load_ledger(args: &RunArgs, cases: &[Case]) -> Result<conform::ledger::Ledger> {
+fn load_ledger(
+    args: &RunArgs,
+    cases: &[Case],
+    kind: TargetKind,
+) -> Result<conform::ledger::Ledger> {
     let (files, scoped) = match &args.ledger {
         Some(file) => (vec![file.clone()], false),
         None => (conform::ledger::discover(cases), true),
     };
-    let ledger = conform::ledger::load(&files, cases, scoped).map_err(|errors| {
-        let n = errors.0.len();
-        eprintln!("{errors}\n");
-        anyhow::Error::from(UsageError(format!(
-            "{n} ledger error{} (no case was run)",
-            if n == 1 { "" } else { "s" }
-        )))
-    })?;
+    let (ledger, left_aside) =
+        conform::ledger::load(&files, cases, scoped, kind).map_err(|errors| {
+            let n = errors.0.len();
+            eprintln!("{errors}\n");
+            anyhow::Error::from(UsageError(format!(
+                "{n} ledger error{} (no case was run)",
+                if n == 1 { "" } else { "s" }
+            )))
+        })?;
     for file in &files {
-        eprintln!("conform: ledger {}", file.display());
+        if left_aside.contains(file) {
+            eprintln!(
+                "conform: ledger {} left aside: its applies_to does not name {kind} targets",
+                file.display()
+            );
+        } else {
+            eprintln!("conform: ledger {}", file.display());
+        }
     }
     for e in ledger.entries().filter(|e| e.why_is_placeholder()) {
         eprintln!(

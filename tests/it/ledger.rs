@@ -307,6 +307,7 @@ async fn write_ledger_round_trip() {
     assert!(written.contains("- body.Items[0].Name"), "{written}");
     assert!(written.contains("- status"), "{written}");
     assert!(written.contains("why: 'TODO: "), "{written}");
+    assert!(written.contains("applies_to:\n- endpoint\n"), "{written}");
 
     // The next run accepts it, warning about each placeholder why.
     let out = conform_in(
@@ -357,4 +358,43 @@ async fn write_ledger_round_trip() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let again = std::fs::read_to_string(dir.path().join("known-divergences.yaml")).unwrap();
     assert_eq!(again, written);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ledger_applies_only_to_the_kinds_of_target_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    suite(dir.path());
+    // The ledger of a signed emulator's divergences: left aside against an unsigned endpoint.
+    ledger(dir.path(), &format!("applies_to: [signed]\n{LEDGER}"));
+    let server = stub(200, WRONG).await;
+    let uri = server.uri();
+    let out = conform_in(
+        dir.path(),
+        &["run", ".", "--endpoint-url", &uri, "--color", "never"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("left aside: its applies_to does not name endpoint targets"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("KNOWN"), "{}", stdout(&out));
+    ledger(
+        dir.path(),
+        &format!("applies_to: [endpoint, signed]\n{LEDGER}"),
+    );
+    let out = conform_in(
+        dir.path(),
+        &["run", ".", "--endpoint-url", &uri, "--color", "never"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // An unknown kind is an error where it stands, even in a ledger that would be left aside.
+    ledger(dir.path(), &format!("applies_to: [moto]\n{LEDGER}"));
+    let out = conform_in(dir.path(), &["run", ".", "--endpoint-url", &uri]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("known-divergences.yaml:1:"),
+        "{}",
+        stderr(&out)
+    );
 }
