@@ -123,11 +123,24 @@ pub fn load(
             }
         };
         let suite_dir = file.parent().unwrap_or(Path::new(""));
-        let known: Vec<&str> = cases
+        let mut known: Vec<String> = cases
             .iter()
             .filter(|c| !scoped || c.file.starts_with(suite_dir))
-            .map(|c| c.name.as_str())
+            .map(|c| c.name.clone())
             .collect();
+        if scoped {
+            // A run of one folder or file of the suite: the ledger beside it may name the
+            // suite's other cases too. Only read when a ledger is there.
+            let dir = if suite_dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                suite_dir
+            };
+            if let Ok(whole) = crate::case::load_suite(&[dir.to_path_buf()], &Default::default()) {
+                known.extend(whole.cases.into_iter().map(|c| c.name));
+            }
+        }
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
         match parse(file, &source, &known) {
             Ok(parsed) => {
                 if parsed

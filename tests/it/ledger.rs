@@ -398,3 +398,27 @@ async fn a_ledger_applies_only_to_the_kinds_of_target_it_names() {
         stderr(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_of_one_file_keeps_the_ledger_of_its_whole_suite() {
+    // The ledger names `describe unknown` too, which this run does not load: not an error.
+    let dir = tempfile::tempdir().unwrap();
+    suite(dir.path());
+    ledger(dir.path(), LEDGER);
+    let server = stub(200, WRONG).await;
+    let out = conform_in(
+        dir.path(),
+        &[
+            "run",
+            "Describe/describe_issued.yaml",
+            "--endpoint-url",
+            &server.uri(),
+            "--color",
+            "never",
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(text.contains("KNOWN  describe issued"), "{text}");
+    assert!(text.ends_with("1 passed, 0 failed, 0 skipped\n"), "{text}");
+}
