@@ -14,6 +14,7 @@ pub mod exchange;
 pub mod export;
 pub mod generate;
 pub mod http;
+pub mod ledger;
 pub mod matching;
 pub mod model;
 pub mod proxy;

@@ -306,7 +306,8 @@ impl RecordSummary {
             match outcome {
                 // The firm expectations held: what came back is worth recording.
                 Outcome::Passed | Outcome::Differs { .. } => s.passed += 1,
-                Outcome::Failed { .. } => s.failed += 1,
+                // `record` applies no ledger; a known divergence is a failure to it.
+                Outcome::Failed { .. } | Outcome::Known { .. } => s.failed += 1,
                 Outcome::Errored { .. } => s.errored += 1,
                 Outcome::Skipped { .. } => s.skipped += 1,
             }

@@ -126,8 +126,11 @@ fn collect_files(
 
 fn is_case_file(path: &Path) -> bool {
     let ext = path.extension().and_then(|e| e.to_str());
+    let name = path.file_name().and_then(|n| n.to_str());
+    // A ledger of known divergences sits beside a suite.yaml and is no case (crate::ledger).
     matches!(ext, Some("yaml" | "yml"))
-        && path.file_name().and_then(|n| n.to_str()) != Some(SUITE_FILE)
+        && name != Some(SUITE_FILE)
+        && name != Some(crate::ledger::LEDGER_FILE)
 }
 
 /// Settings merged from the `suite.yaml` files above a case file.

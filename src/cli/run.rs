@@ -82,6 +82,15 @@ pub struct RunArgs {
     /// Fail cases that show harmless differences (a Content-Type parameter, unknown members)
     #[arg(long)]
     pub strict: bool,
+    /// The ledger of known divergences [default: known-divergences.yaml beside each suite.yaml]
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Write a ledger listing today's divergences (failures, with their mismatch paths)
+    #[arg(long, value_name = "FILE")]
+    pub write_ledger: Option<PathBuf>,
+    /// Let --write-ledger replace an existing file
+    #[arg(long, requires = "write_ledger")]
+    pub force: bool,
     /// Colour: auto, always, never (NO_COLOR is honoured)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -112,6 +121,16 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         shard: args.shard,
     };
     let selected = selection.apply(&suite.cases);
+    if let Some(path) = &args.write_ledger
+        && path.exists()
+        && !args.force
+    {
+        return Err(UsageError(format!(
+            "--write-ledger {}: the file exists; pass --force to replace it",
+            path.display()
+        ))
+        .into());
+    }
 
     // The target, and the built-in replay kept alive for the run when it is the target.
     // Signing and AWS endpoints come from the suite's model (only read when asked for).
@@ -121,6 +140,9 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         None
     };
     let (target, _replay, scrubber) = build_target(&args, service.as_ref()).await?;
+    // Before any case runs: a broken ledger stops the run. Which ledgers apply depends on
+    // the kind of target (a ledger of an emulator's divergences is not the replay's).
+    let ledger = load_ledger(&args, &suite.cases, target.kind)?;
     // An endpoint may quote a credential back (a session token in a signature error): nothing
     // printed or written carries one.
     let scrub = |text: String| match &scrubber {
@@ -153,7 +175,14 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         &target,
         &options,
         |case, result| {
-            let mut shown = result.clone();
+            // The ledger first: snapshots and output see what the run judges.
+            let mut shown = ledger.apply(case, result);
+            if !matches!(
+                (&shown.outcome, &result.outcome),
+                (Outcome::Passed, Outcome::Passed)
+            ) {
+                overrides.push((result.index, shown.outcome.clone()));
+            }
             if let Some(snapshots) = &snapshots {
                 match snapshots.apply(case, result) {
                     Ok(Some(outcome)) => {
@@ -179,12 +208,58 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
 
     let summary = Summary::judged(&results, strict);
     write_reports(&args, &suite.cases, &results, &target, &scrub)?;
+    if let Some(path) = &args.write_ledger {
+        let text = conform::ledger::render(&suite.cases, &results, &ledger, target.kind)
+            .map_err(anyhow::Error::msg)?;
+        conform::recording::write_atomically(path, scrub(text).as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("conform: wrote the ledger {}", path.display());
+    }
     println!("{}", summary_lines(&summary, strict));
     Ok(if summary.all_passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `--ledger FILE`, or the `known-divergences.yaml` files beside the suites; every error of
+/// every ledger is printed and nothing runs. A placeholder `why` is a warning.
+fn load_ledger(
+    args: &RunArgs,
+    cases: &[Case],
+    kind: TargetKind,
+) -> Result<conform::ledger::Ledger> {
+    let (files, scoped) = match &args.ledger {
+        Some(file) => (vec![file.clone()], false),
+        None => (conform::ledger::discover(cases), true),
+    };
+    let (ledger, left_aside) =
+        conform::ledger::load(&files, cases, scoped, kind).map_err(|errors| {
+            let n = errors.0.len();
+            eprintln!("{errors}\n");
+            anyhow::Error::from(UsageError(format!(
+                "{n} ledger error{} (no case was run)",
+                if n == 1 { "" } else { "s" }
+            )))
+        })?;
+    for file in &files {
+        if left_aside.contains(file) {
+            eprintln!(
+                "conform: ledger {} left aside: its applies_to does not name {kind} targets",
+                file.display()
+            );
+        } else {
+            eprintln!("conform: ledger {}", file.display());
+        }
+    }
+    for e in ledger.entries().filter(|e| e.why_is_placeholder()) {
+        eprintln!(
+            "warning: {}: the ledger entry for `{}` has a placeholder why; say why the endpoint differs and name the source",
+            e.at, e.case
+        );
+    }
+    Ok(ledger)
 }
 
 /// The target the flags describe. Returns the embedded replay server too, when it is the
@@ -285,6 +360,7 @@ pub fn render_result(
     };
     let failed = result.judge(strict) == Judgement::Failed;
     let mut out = match &result.outcome {
+        Outcome::Known { .. } => String::new(),
         // Passing, but for the harmless differences that --strict fails.
         Outcome::Passed if failed => format!(
             "{}  {}  {}\n       harmless differences fail under --strict\n",
@@ -357,6 +433,26 @@ pub fn render_result(
             out
         }
     };
+    if let Outcome::Known {
+        step,
+        mismatches,
+        why,
+        at,
+        ..
+    } = &result.outcome
+    {
+        // The diff stays in the reports: a known divergence is read once, then skimmed.
+        out = format!(
+            "{}  {}{}  {}\n       known divergence ({at})\n       why: {why}\n",
+            style.yellow("KNOWN"),
+            case.name,
+            step_label(*step),
+            style.dim(&case.file.display().to_string()),
+        );
+        for m in mismatches {
+            out.push_str(&format!("       {}: {}\n", m.path, m.message));
+        }
+    }
     for n in &result.notes {
         let step = if case.steps.len() > 1 {
             format!("step {}: ", n.step + 1)
@@ -405,6 +501,13 @@ pub fn notes_line(s: &Summary, strict: Strictness) -> Option<String> {
         }
     };
     let mut parts = Vec::new();
+    if s.known > 0 {
+        parts.push(format!(
+            "{} known {} (in the ledger; not failures)",
+            s.known,
+            verb(s.known, "divergence", "divergences")
+        ));
+    }
     if s.differs > 0 {
         parts.push(format!(
             "{} {} from a labelled guess ({})",

@@ -37,6 +37,7 @@ struct JsonSummary {
     skipped: usize,
     differs: usize,
     with_notes: usize,
+    known: usize,
 }
 
 #[derive(Serialize)]
@@ -53,6 +54,9 @@ struct JsonCase<'a> {
     step: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     why: Option<&'a str>,
+    /// `file:line` of the ledger entry of a known divergence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ledger: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mismatches: Option<&'a [Mismatch]>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,6 +103,7 @@ pub fn render(report: &RunReport<'_>) -> String {
                     Outcome::Differs { .. } => "differs",
                     Outcome::Errored { .. } => "errored",
                     Outcome::Skipped { .. } => "skipped",
+                    Outcome::Known { .. } => "known",
                 },
                 fails_run: matches!(
                     r.judge(report.strict),
@@ -107,6 +112,7 @@ pub fn render(report: &RunReport<'_>) -> String {
                 duration_ms: r.duration.as_secs_f64() * 1000.0,
                 step: None,
                 why: None,
+                ledger: None,
                 mismatches: None,
                 diff: None,
                 message: None,
@@ -139,6 +145,20 @@ pub fn render(report: &RunReport<'_>) -> String {
                     c.message = Some(message);
                 }
                 Outcome::Skipped { reason } => c.message = Some(reason),
+                // A failure the ledger lists: its why, and where the ledger says so.
+                Outcome::Known {
+                    step,
+                    mismatches,
+                    diff,
+                    why,
+                    at,
+                } => {
+                    c.step = Some(step + 1);
+                    c.why = Some(why);
+                    c.ledger = Some(at);
+                    c.mismatches = Some(mismatches);
+                    c.diff = Some(diff);
+                }
             }
             c
         })
@@ -160,6 +180,7 @@ pub fn render(report: &RunReport<'_>) -> String {
             skipped: s.skipped,
             differs: s.differs,
             with_notes: s.with_notes,
+            known: s.known,
         },
         cases,
     };

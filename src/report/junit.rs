@@ -34,7 +34,10 @@ fn test_case(report: &RunReport<'_>, result: &CaseResult) -> TestCase {
     let strict = report.strict;
     let notes = notes_text(&result.notes);
     let status = match &result.outcome {
-        Outcome::Passed | Outcome::Differs { .. } => TestCaseStatus::success(),
+        // A known divergence (in the ledger) passes; its property and system-out say so.
+        Outcome::Passed | Outcome::Differs { .. } | Outcome::Known { .. } => {
+            TestCaseStatus::success()
+        }
         Outcome::Skipped { reason } => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(xml_safe(reason));
@@ -122,6 +125,21 @@ fn test_case(report: &RunReport<'_>, result: &CaseResult) -> TestCase {
         tc.add_property(Property::new("conform.verdict", "differs-from-guess"));
         system_out.push_str(&format!(
             "step {}: differs from a labelled guess (inferred)\nwhy: {why}\n{}\n\n{diff}",
+            step + 1,
+            mismatch_lines(mismatches)
+        ));
+    }
+    if let Outcome::Known {
+        step,
+        mismatches,
+        diff,
+        why,
+        at,
+    } = &result.outcome
+    {
+        tc.add_property(Property::new("conform.verdict", "known-divergence"));
+        system_out.push_str(&format!(
+            "step {}: known divergence ({at})\nwhy: {why}\n{}\n\n{diff}",
             step + 1,
             mismatch_lines(mismatches)
         ));

@@ -108,7 +108,7 @@ mod tests {
             serde_json::from_str(&json(&report(&cases, &results, Strictness::default()))).unwrap();
         assert_eq!(
             v["summary"],
-            serde_json::json!({"passed": 3, "failed": 1, "errored": 1, "skipped": 0, "differs": 1, "with_notes": 1})
+            serde_json::json!({"passed": 3, "failed": 1, "errored": 1, "skipped": 0, "differs": 1, "with_notes": 1, "known": 0})
         );
         let differs = &v["cases"][1];
         assert_eq!(differs["outcome"], "differs");

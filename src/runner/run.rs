@@ -65,6 +65,17 @@ pub enum Outcome {
     Skipped {
         reason: String,
     },
+    /// A failure the ledger of known divergences lists (`crate::ledger`): shown with its why,
+    /// not a failure of the run.
+    Known {
+        step: usize,
+        mismatches: Vec<Mismatch>,
+        diff: String,
+        /// Why the endpoint is known to differ, as the ledger says.
+        why: String,
+        /// `file:line` of the ledger entry.
+        at: String,
+    },
 }
 
 impl Outcome {
@@ -75,6 +86,7 @@ impl Outcome {
             Outcome::Differs { .. } => "DIFFERS",
             Outcome::Errored { .. } => "ERROR",
             Outcome::Skipped { .. } => "SKIP",
+            Outcome::Known { .. } => "KNOWN",
         }
     }
 }
@@ -131,6 +143,8 @@ impl CaseResult {
             Outcome::Failed { .. } => Judgement::Failed,
             Outcome::Errored { .. } => Judgement::Errored,
             Outcome::Skipped { .. } => Judgement::Skipped,
+            // Listed in the ledger: the run knows it and does not fail on it.
+            Outcome::Known { .. } => Judgement::Passed,
             Outcome::Differs { .. } if strict.inferred => Judgement::Failed,
             Outcome::Passed | Outcome::Differs { .. } if strict.notes && !self.notes.is_empty() => {
                 Judgement::Failed
@@ -153,6 +167,8 @@ pub struct Summary {
     pub differs: usize,
     /// Cases that did not fail or error and show harmless differences (notes).
     pub with_notes: usize,
+    /// Failures the ledger lists (judged passed).
+    pub known: usize,
 }
 
 impl Summary {
@@ -172,6 +188,9 @@ impl Summary {
             }
             if matches!(r.outcome, Outcome::Differs { .. }) {
                 s.differs += 1;
+            }
+            if matches!(r.outcome, Outcome::Known { .. }) {
+                s.known += 1;
             }
             if matches!(r.outcome, Outcome::Passed | Outcome::Differs { .. }) && !r.notes.is_empty()
             {

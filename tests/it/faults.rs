@@ -224,6 +224,7 @@ fn message(outcome: &Outcome) -> String {
         Outcome::Differs { why, diff, .. } => format!("DIFFERS {why}\n{diff}"),
         Outcome::Passed => "PASS".into(),
         Outcome::Skipped { reason } => format!("SKIP {reason}"),
+        Outcome::Known { why, .. } => format!("KNOWN {why}"),
     }
 }
 
