@@ -22,7 +22,7 @@ use super::UsageError;
 /// Real AWS and signing endpoints.
 #[derive(Args, Debug, Clone)]
 pub struct AwsArgs {
-    /// Run against real AWS (inspector.<region>.amazonaws.com), requests signed with SigV4
+    /// Run against real AWS (the regional endpoint from the service model), requests signed with SigV4
     #[arg(long)]
     pub aws: bool,
     /// AWS region (with --aws or --sign)

@@ -49,7 +49,7 @@ enum Command {
     Model(model::ModelArgs),
     /// Each operation's members, constraints, errors and enum values, and the cases that cover them
     Coverage(coverage::CoverageArgs),
-    /// Serve recordings as a StartAssessmentRun endpoint, until Ctrl-C
+    /// Serve recordings as the endpoint they were recorded from, until Ctrl-C
     Serve(serve::ServeArgs),
     /// Stand between a client and an endpoint: answer from, record and judge live traffic
     Proxy(proxy::ProxyArgs),

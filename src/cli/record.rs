@@ -47,7 +47,7 @@ pub struct RecordArgs {
     /// Replace AWS account ids in everything written by 111111111111, 222222222222, ...
     #[arg(long)]
     pub mask_account: bool,
-    /// The endpoint to record, e.g. http://127.0.0.1:4566 (with --aws: instead of inspector.<region>.amazonaws.com)
+    /// The endpoint to record, e.g. http://127.0.0.1:4566 (with --aws: instead of the regional endpoint the model names)
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
     #[command(flatten)]
