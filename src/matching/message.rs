@@ -134,6 +134,12 @@ pub fn evaluate(expect: &MessageExpect, observed: &Observed<'_>) -> Verdict {
     evaluate_with(expect, observed, true)
 }
 
+/// The mismatches and notes alone, without the text views (`expected`, `actual` stay empty):
+/// for callers that only rank or count, such as the replay's scan for the closest recording.
+pub fn evaluate_quick(expect: &MessageExpect, observed: &Observed<'_>) -> Verdict {
+    evaluate_with(expect, observed, false)
+}
+
 fn evaluate_with(expect: &MessageExpect, observed: &Observed<'_>, render: bool) -> Verdict {
     let mut out = Vec::new();
     let mut notes = Vec::new();

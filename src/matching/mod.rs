@@ -13,7 +13,7 @@ pub use check::{Mismatch, Mode, check, check_response, expected_view, short};
 pub use error_type::{Readings, read as read_error_type, sanitise};
 pub use message::{
     BodyExpect, ErrorExpect, MessageExpect, Observed, Start, StartExpect, StatusSpec, Verdict,
-    evaluate,
+    evaluate, evaluate_quick,
 };
 pub use pattern::{
     JsonType, MATCHER_KEYS, MATCHES_NAMES, Matcher, Pattern, PatternError, RegexPattern,

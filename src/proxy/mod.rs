@@ -20,7 +20,7 @@ mod server;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 pub use judge::{Judge, unmatched_result};
@@ -133,8 +133,8 @@ pub(crate) struct Shared {
     pub upstream: Option<Upstream>,
     pub force: bool,
     pub judge: Option<Judge>,
-    /// The replay answering requests; rebuilt when a recording is written.
-    pub replay: RwLock<Arc<Replay>>,
+    /// The replay answering requests; a recording written joins it at once.
+    pub replay: RwLock<Replay>,
     /// The recordings the replay is built from, and what this session wrote (by file).
     pub recordings: Mutex<Recordings>,
     /// Access key ids and session tokens clients sent: never written anywhere.
@@ -164,7 +164,7 @@ impl Shared {
             upstream: config.upstream,
             force: config.force,
             judge: config.judge,
-            replay: RwLock::new(Arc::new(replay)),
+            replay: RwLock::new(replay),
             recordings: Mutex::new(Recordings {
                 all: config.loaded,
                 written: HashMap::new(),
@@ -173,11 +173,9 @@ impl Shared {
         })
     }
 
-    pub(crate) fn replay(&self) -> Arc<Replay> {
-        self.replay
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    /// The replay, read-locked: hold it only for a lookup, never across an await.
+    pub(crate) fn replay(&self) -> std::sync::RwLockReadGuard<'_, Replay> {
+        self.replay.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Remembers the client's access key id (from `Credential=AKID/...`) and session token,
@@ -262,6 +260,10 @@ impl Shared {
         let endpoint =
             crate::record::recorded_endpoint(upstream.client.base(), upstream.scrubber.as_ref());
         let endpoint = self.scrub(&endpoint);
+        // A file loaded at start that this session replaces (rare: `all` mode, or a name
+        // collision) takes a rebuild; every other write joins the replay in O(1).
+        let replaces_loaded = !recordings.written.contains_key(&path)
+            && recordings.all.iter().any(|r| r.file == path);
         let recording = match recordings.written.get(&path).copied() {
             Some(index) => {
                 let mut r = recordings.all[index].clone();
@@ -302,10 +304,17 @@ impl Shared {
             }
         };
         recordings.written.insert(path.clone(), index);
-        // The replay is rebuilt whole: it is immutable once built, and building is linear in
-        // the recordings (sequence positions start over, which only matters part-way).
-        if let Ok(replay) = Replay::new(&recordings.all) {
-            *self.replay.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(replay);
+        let mut replay = self.replay.write().unwrap_or_else(PoisonError::into_inner);
+        if replaces_loaded {
+            if let Ok(rebuilt) = Replay::new(&recordings.all) {
+                *replay = rebuilt;
+            }
+        } else {
+            let written = &recordings.all[index];
+            if let Some(exchange) = written.exchanges.last() {
+                // Validated when it was made; a body that cannot be served stays unanswered.
+                let _ = replay.add_exchange(&path, written.exchanges.len(), exchange);
+            }
         }
         Ok(path)
     }

@@ -292,7 +292,18 @@ async fn handle(request: hyper::Request<Incoming>, state: &State) -> hyper::Resp
     let line = shared.scrub(&request_line(&incoming));
 
     // Answer from the recordings first, in the modes that do.
-    if matches!(shared.mode, Mode::Replay | Mode::New) {
+    if shared.mode == Mode::New {
+        // A miss is forwarded and recorded: the index is enough, and the scan of every
+        // recording (with its near-miss report) would cost each new request O(recordings).
+        if let Some(entry) = shared.replay().answer_indexed(&incoming) {
+            emit(ProxyEvent::Replayed {
+                request_line: line.clone(),
+                file: entry.file.clone(),
+            });
+            return recorded_response(entry.status, &entry.headers, &entry.body);
+        }
+    }
+    if shared.mode == Mode::Replay {
         let replay = shared.replay();
         match replay.answer(&incoming) {
             Answer::Recorded(entry) => {

@@ -11,14 +11,16 @@
 //! kept per `x-conform-run-id`, so one run cut short never shifts the answers of the next.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::state::{Reset, RunStates, StateStats, valid_run_id};
 use crate::exchange::{Headers, RUN_ID_HEADER, Request};
-use crate::matching::{MessageExpect, Mismatch, Observed, Start, Verdict, evaluate};
-use crate::recording::{Recording, request_keys};
+use crate::matching::{
+    MessageExpect, Mismatch, Observed, Start, Verdict, evaluate, evaluate_quick,
+};
+use crate::recording::{RecordedExchange, Recording, request_keys};
 
 /// Requests larger than this are refused with 413 before any matching.
 pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
@@ -173,70 +175,88 @@ pub struct ReplayStats {
 
 impl Replay {
     pub fn new(recordings: &[Recording]) -> Result<Replay, String> {
-        let mut entries = Vec::new();
-        let mut sequences: Vec<Sequence> = Vec::new();
-        let mut by_key: HashMap<String, usize> = HashMap::new();
-        let mut shadowed = Vec::new();
+        let mut replay = Replay::empty();
         for recording in recordings {
-            // Sequences are per recording: keys seen in this recording map to their sequence.
-            let mut own: HashMap<String, usize> = HashMap::new();
             for (i, exchange) in recording.exchanges.iter().enumerate() {
-                let body = exchange
-                    .response
-                    .body_bytes()
-                    .map_err(|e| format!("{}: {e}", recording.file.display()))?;
-                let headers = exchange
-                    .response
-                    .headers
-                    .iter()
-                    // hyper computes these from the body and the connection.
-                    .filter(|(n, _)| {
-                        !matches!(
-                            n.to_ascii_lowercase().as_str(),
-                            "content-length" | "transfer-encoding" | "connection"
-                        )
-                    })
-                    .map(|(n, v)| (n.clone(), v.clone()))
-                    .collect();
-                let index = entries.len();
-                entries.push(Entry {
-                    file: recording.file.clone(),
-                    position: i + 1,
-                    expect: exchange.request.expectation(),
-                    status: exchange.response.status,
-                    headers,
-                    body,
-                    used: AtomicBool::new(false),
-                });
-                let key = exchange.request.index_key();
-                if let Some(&seq) = own.get(&key) {
-                    sequences[seq].entries.push(index);
-                } else if let Some(&seq) = by_key.get(&key) {
-                    let first = &entries[sequences[seq].entries[0]];
-                    shadowed.push(format!(
-                        "{} repeats the request of {}, which answers it",
-                        entries[index].label(),
-                        first.label()
-                    ));
-                } else {
-                    sequences.push(Sequence {
-                        entries: vec![index],
-                    });
-                    own.insert(key.clone(), sequences.len() - 1);
-                    by_key.insert(key, sequences.len() - 1);
-                }
+                replay.add_exchange(&recording.file, i + 1, exchange)?;
             }
         }
-        Ok(Replay {
-            entries,
-            sequences,
-            by_key,
-            shadowed,
+        Ok(replay)
+    }
+
+    /// A replay with no recordings: every request misses.
+    pub fn empty() -> Replay {
+        Replay {
+            entries: Vec::new(),
+            sequences: Vec::new(),
+            by_key: HashMap::new(),
+            shadowed: Vec::new(),
             served: AtomicU64::new(0),
             missed: AtomicU64::new(0),
             misses: Mutex::new(Vec::new()),
             states: RunStates::default(),
-        })
+        }
+    }
+
+    /// Adds the `position`-th (1-based) exchange of the recording in `file`, in O(1): an
+    /// exchange whose request its own recording already has joins that sequence; one whose
+    /// request an earlier recording has is shadowed (never served). `new` is this, in order.
+    pub fn add_exchange(
+        &mut self,
+        file: &Path,
+        position: usize,
+        exchange: &RecordedExchange,
+    ) -> Result<(), String> {
+        let body = exchange
+            .response
+            .body_bytes()
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let headers = exchange
+            .response
+            .headers
+            .iter()
+            // hyper computes these from the body and the connection.
+            .filter(|(n, _)| {
+                !matches!(
+                    n.to_ascii_lowercase().as_str(),
+                    "content-length" | "transfer-encoding" | "connection"
+                )
+            })
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        let index = self.entries.len();
+        self.entries.push(Entry {
+            file: file.to_path_buf(),
+            position,
+            expect: exchange.request.expectation(),
+            status: exchange.response.status,
+            headers,
+            body,
+            used: AtomicBool::new(false),
+        });
+        let key = exchange.request.index_key();
+        match self.by_key.get(&key) {
+            // Sequences are per recording: the same request again in its own file is the
+            // sequence's next answer.
+            Some(&seq) if self.entries[self.sequences[seq].entries[0]].file == file => {
+                self.sequences[seq].entries.push(index);
+            }
+            Some(&seq) => {
+                let first = &self.entries[self.sequences[seq].entries[0]];
+                self.shadowed.push(format!(
+                    "{} repeats the request of {}, which answers it",
+                    self.entries[index].label(),
+                    first.label()
+                ));
+            }
+            None => {
+                self.sequences.push(Sequence {
+                    entries: vec![index],
+                });
+                self.by_key.insert(key, self.sequences.len() - 1);
+            }
+        }
+        Ok(())
     }
 
     /// The same replay keeping at most `capacity` run states (tests of eviction).
@@ -283,17 +303,26 @@ impl Replay {
                 return self.serve(entry);
             }
         }
-        // Not in the index: judge every sequence's first exchange, keep the best ones.
-        let mut ranked: Vec<(usize, Verdict)> = Vec::new();
+        // Not in the index: judge every sequence's first exchange without rendering views
+        // (most differ), then render the diffs of the closest three only.
+        let mut ranked: Vec<(usize, usize)> = Vec::new();
         for (seq, sequence) in self.sequences.iter().enumerate() {
-            let verdict = evaluate(&self.entries[sequence.entries[0]].expect, &observed);
+            let verdict = evaluate_quick(&self.entries[sequence.entries[0]].expect, &observed);
             if verdict.passed() {
                 let entry = self.next_in(seq, run);
                 return self.serve(entry);
             }
-            ranked.push((seq, verdict));
+            ranked.push((seq, verdict.mismatches.len()));
         }
-        ranked.sort_by_key(|(_, v)| v.mismatches.len());
+        ranked.sort_by_key(|&(_, n)| n);
+        let ranked: Vec<(usize, Verdict)> = ranked
+            .into_iter()
+            .take(3)
+            .map(|(seq, _)| {
+                let first = &self.entries[self.sequences[seq].entries[0]];
+                (seq, evaluate(&first.expect, &observed))
+            })
+            .collect();
         let miss = Miss {
             request_line: format!(
                 "{} {} (x-amz-target: {})",
@@ -318,6 +347,43 @@ impl Replay {
             kept.push(miss.request_line.clone());
         }
         Answer::Miss(miss)
+    }
+
+    /// The recorded answer the index finds for `request`, if any: the first half of `answer`,
+    /// without the scan of every recording and the near-miss report a miss costs there. For
+    /// callers that forward a miss anyway (`conform proxy --mode new`).
+    pub fn answer_indexed(&self, request: &Request) -> Option<&Entry> {
+        if request.body.len() > MAX_REQUEST_BODY {
+            return None;
+        }
+        let observed = Observed {
+            start: Start::Request {
+                method: &request.method,
+                path: &request.path,
+            },
+            headers: &request.headers,
+            body: &request.body,
+        };
+        let (json_key, raw_key) = request_keys(
+            &request.method,
+            &request.path,
+            &request.headers,
+            &request.body,
+        );
+        let run = request
+            .headers
+            .get(RUN_ID_HEADER)
+            .filter(|id| valid_run_id(id));
+        let seq = json_key
+            .and_then(|k| self.by_key.get(&k).copied())
+            .or_else(|| self.by_key.get(&raw_key()).copied())?;
+        let entry = self.next_in(seq, run);
+        if !evaluate(&entry.expect, &observed).passed() {
+            return None;
+        }
+        entry.used.store(true, Ordering::Relaxed);
+        self.served.fetch_add(1, Ordering::Relaxed);
+        Some(entry)
     }
 
     /// Takes the sequence's next exchange for `run`; after the last, it starts over, so the
