@@ -105,7 +105,10 @@ start_bg() {   # start_bg NAME CMD...: leaves the pid in BG
 # TERM, not INT: a background job of a non-interactive shell starts with SIGINT ignored, and the
 # bare server installs no handler of its own.
 stop_bg() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-hurl_entry() {  # hurl_entry RUN_NAME: the documented request and the case's asserts
+# hurl_entry RUN_NAME: the documented request and the case's firm asserts. The ARN's length
+# bound (1..300) is left out: a `.{1,300}` in the regex costs hurl about 2 ms per entry (it
+# compiles the regex for each assert), which would measure hurl's regex compiler, not its run.
+hurl_entry() {
     cat <<EOF
 POST {{url}}
 content-type: application/x-amz-json-1.1
@@ -116,7 +119,7 @@ HTTP 200
 header "content-type" == "application/x-amz-json-1.1"
 header "x-amzn-requestid" exists
 header "x-amzn-errortype" not exists
-jsonpath "\$.assessmentRunArn" matches /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:.{1,300}\$/
+jsonpath "\$.assessmentRunArn" matches /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:./
 
 EOF
 }
