@@ -144,6 +144,8 @@ pub(crate) struct Shared {
 #[derive(Default)]
 pub(crate) struct Recordings {
     pub all: Vec<Recording>,
+    /// Where each file of `all` is, so that a write finds its recording in O(1).
+    pub by_file: HashMap<PathBuf, usize>,
     /// Files written in this session: in `all` mode, a request seen again is appended to its
     /// file as the next exchange of a sequence instead of replacing the first answer.
     pub written: HashMap<PathBuf, usize>,
@@ -166,6 +168,12 @@ impl Shared {
             judge: config.judge,
             replay: RwLock::new(replay),
             recordings: Mutex::new(Recordings {
+                by_file: config
+                    .loaded
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (r.file.clone(), i))
+                    .collect(),
                 all: config.loaded,
                 written: HashMap::new(),
             }),
@@ -262,8 +270,8 @@ impl Shared {
         let endpoint = self.scrub(&endpoint);
         // A file loaded at start that this session replaces (rare: `all` mode, or a name
         // collision) takes a rebuild; every other write joins the replay in O(1).
-        let replaces_loaded = !recordings.written.contains_key(&path)
-            && recordings.all.iter().any(|r| r.file == path);
+        let replaces_loaded =
+            !recordings.written.contains_key(&path) && recordings.by_file.contains_key(&path);
         let recording = match recordings.written.get(&path).copied() {
             Some(index) => {
                 let mut r = recordings.all[index].clone();
@@ -293,14 +301,16 @@ impl Shared {
         };
         write_recording(&path, &recording)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        let index = match recordings.all.iter().position(|r| r.file == path) {
+        let index = match recordings.by_file.get(&path).copied() {
             Some(i) => {
                 recordings.all[i] = recording;
                 i
             }
             None => {
                 recordings.all.push(recording);
-                recordings.all.len() - 1
+                let i = recordings.all.len() - 1;
+                recordings.by_file.insert(path.clone(), i);
+                i
             }
         };
         recordings.written.insert(path.clone(), index);

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""conform proxy overhead (issue 13): CPU per request of `conform proxy` in each mode, with
+`conform serve` answering the same requests as the peer measured in the same run.
+
+A benchmark, not a test: it prints figures and exits 0 however slow they are.
+
+For each server it starts the release binary on loopback, sends N requests over one keep-alive
+connection (Python's http.client; the client's own CPU is not counted), and reads the server
+process's user+system CPU from /proc/<pid>/stat before and after. Servers:
+
+- serve:             `conform serve` answering the documented request (the peer);
+- proxy replay:      `conform proxy --mode replay`, the same recordings;
+- proxy passthrough: `conform proxy --mode passthrough --upstream <serve>` (forwarding only);
+- proxy new:         `conform proxy --mode new --upstream <serve>`, every request a distinct
+                     run name, so every one is forwarded, recorded (atomic write) and then served.
+
+Overhead of a proxy mode = its CPU per request minus serve's (the upstream's own CPU is counted
+apart, in the upstream process). Usage: bench/proxy.py [N]   (default 3000; needs a release build:
+cargo build --release --bin conform)
+"""
+
+import http.client
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BIN = os.environ.get("CONFORM_BIN", str(ROOT / "target/release/conform"))
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+TICK = os.sysconf("SC_CLK_TCK")
+TEMPLATE = "arn:aws:inspector:us-west-2:123456789012:target/0-nvgVhaxX/template/0-it5r2S4T"
+HEADERS = {
+    "content-type": "application/x-amz-json-1.1",
+    "x-amz-target": "InspectorService.StartAssessmentRun",
+}
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def start(args):
+    proc = subprocess.Popen([BIN, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        m = re.search(r"(?:listening on|proxy on|at) (http://[0-9.:]+)", line or "")
+        if m:
+            return proc, m.group(1)
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    raise SystemExit(f"bench/proxy.py: {' '.join(args)} did not start")
+
+
+def load(url, bodies):
+    host = url.removeprefix("http://")
+    conn = http.client.HTTPConnection(host, timeout=30)
+    ok = 0
+    for body in bodies:
+        conn.request("POST", "/", body=body, headers=HEADERS)
+        response = conn.getresponse()
+        response.read()
+        ok += response.status == 200
+    conn.close()
+    return ok
+
+
+def measure(name, proc, url, bodies, upstream=None):
+    load(url, bodies[:50])  # warm-up: connection, caches
+    before = cpu_seconds(proc.pid)
+    up_before = cpu_seconds(upstream.pid) if upstream else 0.0
+    started = time.perf_counter()
+    ok = load(url, bodies)
+    wall = time.perf_counter() - started
+    cpu = cpu_seconds(proc.pid) - before
+    up = (cpu_seconds(upstream.pid) - up_before) if upstream else 0.0
+    return {
+        "server": name,
+        "requests": len(bodies),
+        "ok": ok,
+        "cpu_us_per_request": cpu / len(bodies) * 1e6,
+        "upstream_cpu_us_per_request": up / len(bodies) * 1e6,
+        "requests_per_s": len(bodies) / wall,
+    }
+
+
+def main():
+    if not os.access(BIN, os.X_OK):
+        raise SystemExit(f"bench/proxy.py: no binary at {BIN} (cargo build --release --bin conform)")
+    work = pathlib.Path(tempfile.mkdtemp())
+    procs = []
+    try:
+        # The replay's recordings, plus one recording per distinct run name `new` will see, so that
+        # the upstream answers every one of them (the proxy records what it forwards).
+        recordings = work / "recordings"
+        shutil.copytree(ROOT / "recordings/inspector", recordings / "inspector")
+        sample = (ROOT / "recordings/inspector/StartAssessmentRun/documented_sample_exchange.yaml").read_text()
+        extra = recordings / "inspector/bench"
+        extra.mkdir()
+        for i in range(N + 50):
+            (extra / f"run_{i}.yaml").write_text(
+                sample.replace("assessmentRunName: examplerun\n", f"assessmentRunName: bench-{i}\n", 1))
+        documented = json.dumps({"assessmentRunName": "examplerun", "assessmentTemplateArn": TEMPLATE},
+                                separators=(",", ":"))
+        same = [documented] * N
+        distinct = [json.dumps({"assessmentRunName": f"bench-{i}", "assessmentTemplateArn": TEMPLATE},
+                               separators=(",", ":")) for i in range(N + 50)]
+
+        serve, serve_url = start(["serve", "--recordings", str(recordings), "--addr", "127.0.0.1:0"])
+        procs.append(serve)
+        rows = [measure("conform serve (peer)", serve, serve_url, same)]
+
+        replay, replay_url = start(["proxy", "--mode", "replay", "--recordings", str(recordings),
+                                    "--addr", "127.0.0.1:0"])
+        procs.append(replay)
+        rows.append(measure("conform proxy --mode replay", replay, replay_url, same))
+
+        passthrough, pt_url = start(["proxy", "--mode", "passthrough", "--upstream", serve_url,
+                                     "--recordings", str(work / "none"), "--addr", "127.0.0.1:0"])
+        procs.append(passthrough)
+        rows.append(measure("conform proxy --mode passthrough", passthrough, pt_url, same, upstream=serve))
+
+        new_dir = work / "new"
+        new_dir.mkdir()
+        new, new_url = start(["proxy", "--mode", "new", "--upstream", serve_url, "--recordings",
+                              str(new_dir), "--addr", "127.0.0.1:0"])
+        procs.append(new)
+        # Warm-up takes the first 50 distinct bodies; the measured ones are all new to the proxy.
+        load(new_url, distinct[:50])
+        rows.append(measure("conform proxy --mode new (records every request)", new, new_url,
+                            distinct[50:], upstream=serve))
+        written = sum(1 for _ in new_dir.rglob("*.yaml"))
+
+        peer = rows[0]["cpu_us_per_request"]
+        print(f"load average: {open('/proc/loadavg').read().split()[:3]}; {N} requests per server, one keep-alive connection")
+        print(f"{'server':52} {'CPU µs/req':>11} {'overhead':>9} {'vs serve':>9} {'req/s':>8} {'ok':>6}")
+        for r in rows:
+            cpu = r["cpu_us_per_request"]
+            print(f"{r['server']:52} {cpu:11.1f} {cpu - peer:9.1f} {cpu / peer:8.2f}x {r['requests_per_s']:8.0f} {r['ok']:6}")
+        print(f"proxy --mode new wrote {written} recordings; the upstream (serve) used "
+              f"{rows[3]['upstream_cpu_us_per_request']:.1f} µs/req of its own CPU, not counted above")
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
