@@ -275,34 +275,11 @@ impl Replay {
             self.missed.fetch_add(1, Ordering::Relaxed);
             return Answer::TooLarge(MAX_REQUEST_BODY);
         }
-        let observed = Observed {
-            start: Start::Request {
-                method: &request.method,
-                path: &request.path,
-            },
-            headers: &request.headers,
-            body: &request.body,
-        };
-        let (json_key, raw_key) = request_keys(
-            &request.method,
-            &request.path,
-            &request.headers,
-            &request.body,
-        );
-        // An id the server would refuse (it checks first) counts as none, never as a new run.
-        let run = request
-            .headers
-            .get(RUN_ID_HEADER)
-            .filter(|id| valid_run_id(id));
-        let hit = json_key
-            .and_then(|k| self.by_key.get(&k).copied())
-            .or_else(|| self.by_key.get(&raw_key()).copied());
-        if let Some(seq) = hit {
-            let entry = self.next_in(seq, run);
-            if evaluate(&entry.expect, &observed).passed() {
-                return self.serve(entry);
-            }
+        if let Some(entry) = self.indexed(request) {
+            return self.serve(entry);
         }
+        let observed = observed(request);
+        let run = run_of(request);
         // Not in the index: judge every sequence's first exchange without rendering views
         // (most differ), then render the diffs of the closest three only.
         let mut ranked: Vec<(usize, usize)> = Vec::new();
@@ -356,34 +333,29 @@ impl Replay {
         if request.body.len() > MAX_REQUEST_BODY {
             return None;
         }
-        let observed = Observed {
-            start: Start::Request {
-                method: &request.method,
-                path: &request.path,
-            },
-            headers: &request.headers,
-            body: &request.body,
-        };
+        let entry = self.indexed(request)?;
+        match self.serve(entry) {
+            Answer::Recorded(entry) => Some(entry),
+            _ => None,
+        }
+    }
+
+    /// The sequence's next exchange when the hash index finds the request and the recorded
+    /// request, judged by `matching::evaluate`, confirms it.
+    fn indexed(&self, request: &Request) -> Option<&Entry> {
         let (json_key, raw_key) = request_keys(
             &request.method,
             &request.path,
             &request.headers,
             &request.body,
         );
-        let run = request
-            .headers
-            .get(RUN_ID_HEADER)
-            .filter(|id| valid_run_id(id));
         let seq = json_key
             .and_then(|k| self.by_key.get(&k).copied())
             .or_else(|| self.by_key.get(&raw_key()).copied())?;
-        let entry = self.next_in(seq, run);
-        if !evaluate(&entry.expect, &observed).passed() {
-            return None;
-        }
-        entry.used.store(true, Ordering::Relaxed);
-        self.served.fetch_add(1, Ordering::Relaxed);
-        Some(entry)
+        let entry = self.next_in(seq, run_of(request));
+        evaluate(&entry.expect, &observed(request))
+            .passed()
+            .then_some(entry)
     }
 
     /// Takes the sequence's next exchange for `run`; after the last, it starts over, so the
@@ -445,6 +417,27 @@ impl Replay {
 }
 
 /// Builds a `Request` from the parts a server sees.
+/// A request as the matcher observes it.
+fn observed(request: &Request) -> Observed<'_> {
+    Observed {
+        start: Start::Request {
+            method: &request.method,
+            path: &request.path,
+        },
+        headers: &request.headers,
+        body: &request.body,
+    }
+}
+
+/// The run a request says it belongs to. An id the server would refuse (it checks first)
+/// counts as none, never as a new run.
+fn run_of(request: &Request) -> Option<&str> {
+    request
+        .headers
+        .get(RUN_ID_HEADER)
+        .filter(|id| valid_run_id(id))
+}
+
 pub fn request_from_parts<'a>(
     method: &str,
     path: &str,
