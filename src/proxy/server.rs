@@ -23,10 +23,9 @@ use crate::case::SignatureMode;
 use crate::compare::ExchangeResult;
 use crate::exchange::{Headers, RUN_ID_HEADER, Request, Response};
 use crate::replay::server::{
-    BODY_TIMEOUT, BodyFault, HEADER_TIMEOUT, aws_error, json_response, read_body,
-    serve_on_own_thread, too_large,
+    HEADER_TIMEOUT, aws_error, read_request, serve_on_own_thread, too_large,
 };
-use crate::replay::{Answer, admin, is_admin_path, request_from_parts, valid_run_id};
+use crate::replay::{Answer, admin};
 
 /// What the proxy tells its owner about, one event per request (the binary prints these; the
 /// library never does). Every text in it is scrubbed of secrets.
@@ -223,71 +222,14 @@ async fn handle(request: hyper::Request<Incoming>, state: &State) -> hyper::Resp
         }
     };
     // The front half is the replay server's, answer for answer.
-    let (parts, body) = request.into_parts();
-    let declared = parts
-        .headers
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(body, declared)).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(BodyFault::TooLarge)) => return too_large(),
-        Ok(Err(BodyFault::Broken)) => {
-            return aws_error(
-                400,
-                "SerializationException",
-                "conform replay: the request body could not be read",
-            );
-        }
-        Err(_) => {
-            return aws_error(
-                408,
-                "RequestTimeoutException",
-                "conform replay: the request body did not arrive in time",
-            );
-        }
-    };
-    if is_admin_path(parts.uri.path()) {
-        let answer = admin(
-            &shared.replay(),
-            parts.method.as_str(),
-            parts.uri.path(),
-            parts.uri.query(),
-        );
-        return json_response(
-            answer.status,
-            answer.error_type,
-            serde_json::to_vec(&answer.body).unwrap_or_default(),
-        );
-    }
-    let run_ids: Vec<_> = parts.headers.get_all(RUN_ID_HEADER).iter().collect();
-    if run_ids.len() > 1
-        || run_ids
-            .first()
-            .is_some_and(|id| !id.to_str().is_ok_and(valid_run_id))
+    let incoming = match read_request(request, |method, path, query| {
+        admin(&shared.replay(), method, path, query)
+    })
+    .await
     {
-        return aws_error(
-            400,
-            "InvalidRunIdException",
-            &format!(
-                "conform proxy: a request carries more than one, or an invalid, {RUN_ID_HEADER} header"
-            ),
-        );
-    }
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let incoming = request_from_parts(
-        parts.method.as_str(),
-        path,
-        parts
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_bytes())),
-        body.to_vec(),
-    );
+        Ok(incoming) => incoming,
+        Err(answer) => return answer,
+    };
     shared.learn_client_secrets(&incoming);
     let line = shared.scrub(&request_line(&incoming));
 

@@ -25,10 +25,10 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
-use super::admin::{admin, is_admin_path};
+use super::admin::{AdminAnswer, admin, is_admin_path};
 use super::index::{Answer, MAX_REQUEST_BODY, Miss, Replay, request_from_parts};
 use super::state::{MAX_RUN_ID_LEN, valid_run_id};
-use crate::exchange::RUN_ID_HEADER;
+use crate::exchange::{RUN_ID_HEADER, Request};
 
 /// What the server tells its owner about (the binary prints these; the library never does).
 pub type MissSink = Arc<dyn Fn(&Miss) + Send + Sync>;
@@ -195,74 +195,14 @@ async fn handle(
     request: hyper::Request<Incoming>,
     shared: &Shared,
 ) -> hyper::Response<Full<Bytes>> {
-    let (parts, body) = request.into_parts();
-    let declared = parts
-        .headers
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(body, declared)).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(BodyFault::TooLarge)) => return too_large(),
-        Ok(Err(BodyFault::Broken)) => {
-            return aws_error(
-                400,
-                "SerializationException",
-                "conform replay: the request body could not be read",
-            );
-        }
-        Err(_) => {
-            return aws_error(
-                408,
-                "RequestTimeoutException",
-                "conform replay: the request body did not arrive in time",
-            );
-        }
+    let incoming = match read_request(request, |method, path, query| {
+        admin(&shared.replay, method, path, query)
+    })
+    .await
+    {
+        Ok(incoming) => incoming,
+        Err(answer) => return answer,
     };
-    if is_admin_path(parts.uri.path()) {
-        let answer = admin(
-            &shared.replay,
-            parts.method.as_str(),
-            parts.uri.path(),
-            parts.uri.query(),
-        );
-        return json_response(
-            answer.status,
-            answer.error_type,
-            serde_json::to_vec(&answer.body).unwrap_or_default(),
-        );
-    }
-    let run_ids = parts.headers.get_all(RUN_ID_HEADER);
-    let mut run_ids = run_ids.iter();
-    let refused = match (run_ids.next(), run_ids.next()) {
-        (Some(_), Some(_)) => Some("only one"),
-        (Some(id), None) if !id.to_str().is_ok_and(valid_run_id) => Some("a valid"),
-        _ => None,
-    };
-    if let Some(what) = refused {
-        return aws_error(
-            400,
-            "InvalidRunIdException",
-            &format!(
-                "conform replay: a request carries {what} {RUN_ID_HEADER} header: 1 to \
-                 {MAX_RUN_ID_LEN} letters, digits, `-`, `_`, `.` or `:`"
-            ),
-        );
-    }
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let incoming = request_from_parts(
-        parts.method.as_str(),
-        path,
-        parts
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_bytes())),
-        body.to_vec(),
-    );
     match shared.replay.answer(&incoming) {
         Answer::Recorded(entry) => {
             let mut response = hyper::Response::new(Full::new(Bytes::from(entry.body.clone())));
@@ -288,6 +228,79 @@ async fn handle(
             aws_error(404, "NoMatchingRecordingException", &miss.message())
         }
     }
+}
+
+/// What the replay server and the proxy do before they match anything: read the body through
+/// the size limit and the timeout, answer the admin path (`/__conform/`) with `admin` (which
+/// takes the method, path and query to `admin::admin` on its replay), refuse a request with more
+/// than one or an invalid run id. `Err` is the answer to send instead of going on.
+pub(crate) async fn read_request(
+    request: hyper::Request<Incoming>,
+    admin: impl FnOnce(&str, &str, Option<&str>) -> AdminAnswer,
+) -> Result<Request, hyper::Response<Full<Bytes>>> {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(body, declared)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(BodyFault::TooLarge)) => return Err(too_large()),
+        Ok(Err(BodyFault::Broken)) => {
+            return Err(aws_error(
+                400,
+                "SerializationException",
+                "conform replay: the request body could not be read",
+            ));
+        }
+        Err(_) => {
+            return Err(aws_error(
+                408,
+                "RequestTimeoutException",
+                "conform replay: the request body did not arrive in time",
+            ));
+        }
+    };
+    if is_admin_path(parts.uri.path()) {
+        let answer = admin(parts.method.as_str(), parts.uri.path(), parts.uri.query());
+        return Err(json_response(
+            answer.status,
+            answer.error_type,
+            serde_json::to_vec(&answer.body).unwrap_or_default(),
+        ));
+    }
+    let run_ids = parts.headers.get_all(RUN_ID_HEADER);
+    let mut run_ids = run_ids.iter();
+    let refused = match (run_ids.next(), run_ids.next()) {
+        (Some(_), Some(_)) => Some("only one"),
+        (Some(id), None) if !id.to_str().is_ok_and(valid_run_id) => Some("a valid"),
+        _ => None,
+    };
+    if let Some(what) = refused {
+        return Err(aws_error(
+            400,
+            "InvalidRunIdException",
+            &format!(
+                "conform replay: a request carries {what} {RUN_ID_HEADER} header: 1 to \
+                 {MAX_RUN_ID_LEN} letters, digits, `-`, `_`, `.` or `:`"
+            ),
+        ));
+    }
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    Ok(request_from_parts(
+        parts.method.as_str(),
+        path,
+        parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes())),
+        body.to_vec(),
+    ))
 }
 
 /// A body too large to keep is still read to its end (and thrown away), up to this many bytes:
