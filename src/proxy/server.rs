@@ -5,7 +5,6 @@
 //! It runs on its own thread and multi-threaded runtime, as `ReplayServer` does, so it keeps
 //! serving while its owner blocks (a test driving an SDK, or the binary waiting for Ctrl-C).
 
-use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,15 +14,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
 use super::{Mode, ProxyConfig, ProxyError, Shared};
 use crate::case::SignatureMode;
 use crate::compare::ExchangeResult;
 use crate::exchange::{Headers, RUN_ID_HEADER, Request, Response};
 use crate::replay::server::{
-    HEADER_TIMEOUT, aws_error, read_request, serve_on_own_thread, too_large,
+    aws_error, read_request, serve_connections, serve_on_own_thread, too_large,
 };
 use crate::replay::{Answer, admin};
 
@@ -115,7 +112,10 @@ impl ProxyServer {
         });
         let for_thread = state.clone();
         let stop = serve_on_own_thread("conform-proxy", listener, move |listener| {
-            accept_loop(listener, for_thread)
+            serve_connections(listener, move |request| {
+                let state = for_thread.clone();
+                async move { handle(request, &state).await }
+            })
         })
         .map_err(|source| ProxyError::Bind {
             addr: address.to_string(),
@@ -172,34 +172,6 @@ impl Drop for ProxyServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-    }
-}
-
-async fn accept_loop(listener: tokio::net::TcpListener, state: Arc<State>) {
-    loop {
-        let (stream, _) = match listener.accept().await {
-            Ok(s) => s,
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let state = state.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let state = state.clone();
-                async move { Ok::<_, Infallible>(handle(request, &state).await) }
-            });
-            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT);
-            let _ = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
     }
 }
 

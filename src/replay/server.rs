@@ -75,7 +75,10 @@ impl ReplayServer {
             on_miss,
         });
         let stop = serve_on_own_thread("conform-replay", listener, move |listener| {
-            accept_loop(listener, shared)
+            serve_connections(listener, move |request| {
+                let shared = shared.clone();
+                async move { handle(request, &shared).await }
+            })
         })
         .unwrap_or_else(|e| panic!("cannot start the replay server: {e}"));
         ReplayServer {
@@ -161,7 +164,13 @@ where
     }
 }
 
-async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+/// Accepts connections on `listener` until the runtime ends, each served over HTTP/1 (or 2)
+/// with a header timeout by `handle`. The replay server and the proxy both serve this way.
+pub(crate) async fn serve_connections<H, Fut>(listener: tokio::net::TcpListener, handle: H)
+where
+    H: Fn(hyper::Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = hyper::Response<Full<Bytes>>> + Send + 'static,
+{
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,
@@ -172,11 +181,11 @@ async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
             }
         };
         let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
+        let handle = handle.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
-                let shared = shared.clone();
-                async move { Ok::<_, Infallible>(handle(request, &shared).await) }
+                let answer = handle(request);
+                async move { Ok::<_, Infallible>(answer.await) }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             builder
