@@ -17,7 +17,6 @@ use aws_sdk_inspector::operation::RequestId;
 use conform::recording::load_recordings;
 use conform::replay::{Replay, ReplayServer};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::*;
 
@@ -99,98 +98,6 @@ fn rewrite(headers: &reqwest::header::HeaderMap, body: &[u8]) -> (Vec<(String, S
     (out, body)
 }
 
-/// A proxy on 127.0.0.1:0 in front of `upstream` that rewrites every response with `rewrite`.
-/// One request per connection (it answers `Connection: close`), which every client handles.
-pub async fn start_proxy(upstream: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let uri = format!("http://{}", listener.local_addr().unwrap());
-    let client = reqwest::Client::new();
-    tokio::spawn(async move {
-        loop {
-            let Ok((socket, _)) = listener.accept().await else {
-                return;
-            };
-            let (client, upstream) = (client.clone(), upstream.clone());
-            tokio::spawn(async move {
-                let _ = serve_one(socket, &client, &upstream).await;
-            });
-        }
-    });
-    uri
-}
-
-async fn serve_one(
-    mut socket: tokio::net::TcpStream,
-    client: &reqwest::Client,
-    upstream: &str,
-) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let head_end = loop {
-        let mut chunk = [0u8; 8192];
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut start = lines.next().unwrap_or("").split(' ');
-    let (method, path) = (start.next().unwrap_or("GET"), start.next().unwrap_or("/"));
-    let mut request = client.request(
-        reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET),
-        format!("{upstream}{path}"),
-    );
-    let mut length = 0usize;
-    for line in lines.filter(|l| !l.is_empty()) {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let (name, value) = (name.trim(), value.trim());
-        match name.to_ascii_lowercase().as_str() {
-            "content-length" => length = value.parse().unwrap_or(0),
-            "host" | "connection" => {}
-            _ => request = request.header(name, value),
-        }
-    }
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < length {
-        let mut chunk = vec![0u8; 65536];
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    let response = match request.body(body).send().await {
-        Ok(r) => r,
-        // The upstream gave no answer: neither does the proxy.
-        Err(_) => return Ok(()),
-    };
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap_or_default();
-    let (headers, body) = rewrite(&headers, &bytes);
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str(&format!(
-        "CONTENT-LENGTH: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
-    socket.write_all(out.as_bytes()).await?;
-    socket.write_all(&body).await?;
-    socket.shutdown().await
-}
-
 /// The cases that did not pass (`FAIL`/`ERROR` lines) in a run's output.
 fn not_passed(text: &str) -> Vec<String> {
     text.lines()
@@ -212,7 +119,7 @@ async fn a_faithful_endpoint_with_harmless_differences_passes_the_whole_suite() 
         "the suite fails against the plain replay already:\n{direct_text}"
     );
 
-    let proxy = start_proxy(server.uri()).await;
+    let proxy = start_rewriting_proxy(server.uri(), rewrite).await;
     let out = conform(&["run", "--endpoint-url", &proxy]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
@@ -305,7 +212,7 @@ async fn start(client: &Client, template: &str, name: &str) -> (String, Option<S
 #[tokio::test(flavor = "multi_thread")]
 async fn the_rust_sdk_reads_the_same_through_the_proxy() {
     let server = replay().await;
-    let proxy = start_proxy(server.uri()).await;
+    let proxy = start_rewriting_proxy(server.uri(), rewrite).await;
     let (direct, through) = (sdk(&server.uri()), sdk(&proxy));
 
     // The documented sample request, and an error: the first recording of a single 4xx

@@ -123,7 +123,7 @@ async fn acm_and_sqs_against_moto_green_with_their_ledgers_red_without_an_entry(
     // One divergence fixed: a proxy in front of moto gives ACM's answers the awsJson1_1
     // Content-Type. The ledger lists only `header content-type` for the valid ListCertificates
     // request, so that case now passes, and fails with "remove it from the ledger".
-    let fixed = start_content_type_fixer(url.clone()).await;
+    let fixed = start_rewriting_proxy(url.clone(), fix_content_type).await;
     let case = "ListCertificates: a valid request is answered with 200";
     let out = run_against_moto(&root(), &fixed, "cases/acm", &["--filter", case]);
     let text = stdout(&out);
@@ -135,97 +135,22 @@ async fn acm_and_sqs_against_moto_green_with_their_ledgers_red_without_an_entry(
     );
 }
 
-/// A proxy on 127.0.0.1:0 in front of moto that sets `Content-Type:
-/// application/x-amz-json-1.1` on every answer (what moto's ACM gets wrong). One request per
-/// connection (`Connection: close`).
-async fn start_content_type_fixer(upstream: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let uri = format!("http://{}", listener.local_addr().unwrap());
-    let client = reqwest::Client::new();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let (client, upstream) = (client.clone(), upstream.clone());
-            tokio::spawn(async move {
-                let _ = forward(socket, &client, &upstream).await;
-            });
-        }
-    });
-    uri
-}
-
-async fn forward(
-    mut socket: tokio::net::TcpStream,
-    client: &reqwest::Client,
-    upstream: &str,
-) -> std::io::Result<()> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = Vec::new();
-    let head_end = loop {
-        let mut chunk = [0u8; 8192];
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut start = lines.next().unwrap_or("").split(' ');
-    let (method, path) = (start.next().unwrap_or("POST"), start.next().unwrap_or("/"));
-    let mut request = client.request(
-        reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::POST),
-        format!("{upstream}{path}"),
-    );
-    let mut length = 0usize;
-    for line in lines.filter(|l| !l.is_empty()) {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let (name, value) = (name.trim(), value.trim());
-        match name.to_ascii_lowercase().as_str() {
-            "content-length" => length = value.parse().unwrap_or(0),
-            "host" | "connection" => {}
-            _ => request = request.header(name, value),
-        }
-    }
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < length {
-        let mut chunk = vec![0u8; 65536];
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    let Ok(response) = request.body(body).send().await else {
-        return Ok(());
-    };
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.unwrap_or_default();
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
-    for (name, value) in &headers {
-        let name = name.as_str();
-        if matches!(
-            name,
-            "content-type" | "content-length" | "connection" | "transfer-encoding"
-        ) {
-            continue;
-        }
-        out.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap_or("")));
-    }
-    out.push_str(&format!(
-        "content-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    ));
-    socket.write_all(out.as_bytes()).await?;
-    socket.write_all(&body).await?;
-    socket.shutdown().await
+/// ACM's Content-Type as awsJson1_1 says it (moto answers text/html or application/json),
+/// everything else as moto sent it.
+fn fix_content_type(
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+) -> (Vec<(String, String)>, Vec<u8>) {
+    let mut out: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "content-type" | "content-length" | "connection" | "transfer-encoding"
+            )
+        })
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    out.push(("content-type".into(), "application/x-amz-json-1.1".into()));
+    (out, body.to_vec())
 }

@@ -87,3 +87,102 @@ fn copy_hand_written(from: &Path, to: &Path) {
         }
     }
 }
+
+/// How a rewriting proxy changes an answer: the upstream's headers and body in, the headers
+/// to send (without content-length and connection, which the proxy adds) and the body out.
+pub type Rewrite = fn(&reqwest::header::HeaderMap, &[u8]) -> (Vec<(String, String)>, Vec<u8>);
+
+/// A proxy on 127.0.0.1:0 in front of `upstream` that rewrites every response with `rewrite`,
+/// over raw TCP so that it controls header-name case. One request per connection (it answers
+/// `Connection: close`), which every client handles.
+pub async fn start_rewriting_proxy(upstream: String, rewrite: Rewrite) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let client = reqwest::Client::new();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let (client, upstream) = (client.clone(), upstream.clone());
+            tokio::spawn(async move {
+                let _ = serve_one(socket, &client, &upstream, rewrite).await;
+            });
+        }
+    });
+    uri
+}
+
+async fn serve_one(
+    mut socket: tokio::net::TcpStream,
+    client: &reqwest::Client,
+    upstream: &str,
+    rewrite: Rewrite,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = Vec::new();
+    let head_end = loop {
+        let mut chunk = [0u8; 8192];
+        let n = socket.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut start = lines.next().unwrap_or("").split(' ');
+    let (method, path) = (start.next().unwrap_or("GET"), start.next().unwrap_or("/"));
+    let mut request = client.request(
+        reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET),
+        format!("{upstream}{path}"),
+    );
+    let mut length = 0usize;
+    for line in lines.filter(|l| !l.is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let (name, value) = (name.trim(), value.trim());
+        match name.to_ascii_lowercase().as_str() {
+            "content-length" => length = value.parse().unwrap_or(0),
+            "host" | "connection" => {}
+            _ => request = request.header(name, value),
+        }
+    }
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < length {
+        let mut chunk = vec![0u8; 65536];
+        let n = socket.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    let response = match request.body(body).send().await {
+        Ok(r) => r,
+        // The upstream gave no answer: neither does the proxy.
+        Err(_) => return Ok(()),
+    };
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap_or_default();
+    let (headers, body) = rewrite(&headers, &bytes);
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!(
+        "CONTENT-LENGTH: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    socket.write_all(out.as_bytes()).await?;
+    socket.write_all(&body).await?;
+    socket.shutdown().await
+}
