@@ -214,7 +214,7 @@ async fn handle(request: hyper::Request<Incoming>, state: &State) -> hyper::Resp
                 request_line: line.clone(),
                 file: entry.file.clone(),
             });
-            return recorded_response(entry.status, &entry.headers, &entry.body);
+            return entry.response();
         }
     }
     if shared.mode == Mode::Replay {
@@ -225,7 +225,7 @@ async fn handle(request: hyper::Request<Incoming>, state: &State) -> hyper::Resp
                     request_line: line,
                     file: entry.file.clone(),
                 });
-                return recorded_response(entry.status, &entry.headers, &entry.body);
+                return entry.response();
             }
             Answer::TooLarge(_) => return too_large(),
             Answer::Miss(miss) if shared.mode == Mode::Replay => {

@@ -20,7 +20,7 @@ use crate::exchange::{Headers, RUN_ID_HEADER, Request};
 use crate::matching::{
     MessageExpect, Mismatch, Observed, Start, Verdict, evaluate, evaluate_quick,
 };
-use crate::recording::{RecordedExchange, Recording, request_keys};
+use crate::recording::{FAULT_HEADER, RecordedExchange, Recording, request_keys};
 
 /// Requests larger than this are refused with 413 before any matching.
 pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
@@ -38,12 +38,25 @@ pub struct Entry {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The answer as hyper sends it, built once at load: serving it clones a shared buffer
+    /// and a header map instead of parsing every header again.
+    served_body: bytes::Bytes,
+    served_headers: http::HeaderMap,
     used: AtomicBool,
 }
 
 impl Entry {
     pub fn label(&self) -> String {
         format!("{} (exchange {})", self.file.display(), self.position)
+    }
+
+    /// The recorded answer as an HTTP response (content length and framing are hyper's).
+    pub fn response(&self) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+        let mut response = http::Response::new(http_body_util::Full::new(self.served_body.clone()));
+        *response.status_mut() =
+            http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::OK);
+        *response.headers_mut() = self.served_headers.clone();
+        response
     }
 }
 
@@ -126,6 +139,10 @@ pub struct Replay {
     entries: Vec<Entry>,
     sequences: Vec<Sequence>,
     by_key: HashMap<String, usize>,
+    /// The same sequences by the exact bytes a client sends for them (`exact_key`): the
+    /// recorded body as compact JSON, or its raw bytes. Most clients send what was recorded
+    /// byte for byte, and such a request needs no JSON parsing and no evaluation to be found.
+    by_bytes: HashMap<Vec<u8>, usize>,
     /// Exchanges shadowed by an earlier recording with the same request (never served).
     pub shadowed: Vec<String>,
     served: AtomicU64,
@@ -175,11 +192,38 @@ pub struct ReplayStats {
 
 impl Replay {
     pub fn new(recordings: &[Recording]) -> Result<Replay, String> {
+        // Building each entry (its expectation, keys, answer) is independent of the others and
+        // is most of the work: done on every core, then filed in order.
+        let all: Vec<(&Path, usize, &RecordedExchange)> = recordings
+            .iter()
+            .flat_map(|r| {
+                r.exchanges
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (r.file.as_path(), i + 1, x))
+            })
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per_thread = all.len().div_ceil(threads).max(1);
+        let prepared: Vec<Result<Prepared, String>> = std::thread::scope(|scope| {
+            let parts: Vec<_> = all
+                .chunks(per_thread)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&(file, position, x)| prepare(file, position, x))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|part| part.join().expect("a replay builder panicked"))
+                .collect()
+        });
         let mut replay = Replay::empty();
-        for recording in recordings {
-            for (i, exchange) in recording.exchanges.iter().enumerate() {
-                replay.add_exchange(&recording.file, i + 1, exchange)?;
-            }
+        for p in prepared {
+            replay.insert(p?);
         }
         Ok(replay)
     }
@@ -190,6 +234,7 @@ impl Replay {
             entries: Vec::new(),
             sequences: Vec::new(),
             by_key: HashMap::new(),
+            by_bytes: HashMap::new(),
             shadowed: Vec::new(),
             served: AtomicU64::new(0),
             missed: AtomicU64::new(0),
@@ -207,34 +252,15 @@ impl Replay {
         position: usize,
         exchange: &RecordedExchange,
     ) -> Result<(), String> {
-        let body = exchange
-            .response
-            .body_bytes()
-            .map_err(|e| format!("{}: {e}", file.display()))?;
-        let headers = exchange
-            .response
-            .headers
-            .iter()
-            // hyper computes these from the body and the connection.
-            .filter(|(n, _)| {
-                !matches!(
-                    n.to_ascii_lowercase().as_str(),
-                    "content-length" | "transfer-encoding" | "connection"
-                )
-            })
-            .map(|(n, v)| (n.clone(), v.clone()))
-            .collect();
+        self.insert(prepare(file, position, exchange)?);
+        Ok(())
+    }
+
+    fn insert(&mut self, prepared: Prepared) {
+        let Prepared { entry, key, exact } = prepared;
         let index = self.entries.len();
-        self.entries.push(Entry {
-            file: file.to_path_buf(),
-            position,
-            expect: exchange.request.expectation(),
-            status: exchange.response.status,
-            headers,
-            body,
-            used: AtomicBool::new(false),
-        });
-        let key = exchange.request.index_key();
+        let file = entry.file.clone();
+        self.entries.push(entry);
         match self.by_key.get(&key) {
             // Sequences are per recording: the same request again in its own file is the
             // sequence's next answer.
@@ -253,10 +279,18 @@ impl Replay {
                 self.sequences.push(Sequence {
                     entries: vec![index],
                 });
-                self.by_key.insert(key, self.sequences.len() - 1);
+                let seq = self.sequences.len() - 1;
+                self.by_key.insert(key, seq);
+                let (exact, json) = exact;
+                // A JSON recording answers before a raw one with the same bytes, as in
+                // `indexed`, where the JSON key is tried first.
+                if json {
+                    self.by_bytes.insert(exact, seq);
+                } else {
+                    self.by_bytes.entry(exact).or_insert(seq);
+                }
             }
         }
-        Ok(())
     }
 
     /// The same replay keeping at most `capacity` run states (tests of eviction).
@@ -343,6 +377,21 @@ impl Replay {
     /// The sequence's next exchange when the hash index finds the request and the recorded
     /// request, judged by `matching::evaluate`, confirms it.
     fn indexed(&self, request: &Request) -> Option<&Entry> {
+        // The exact bytes first. The key holds everything `evaluate` would look at (method,
+        // path, each identity header's value or its absence, the body), so a hit is a match.
+        let exact = exact_key(
+            &request.method,
+            &request.path,
+            [
+                request.headers.get("content-type"),
+                request.headers.get("x-amz-target"),
+                request.headers.get(FAULT_HEADER),
+            ],
+            &request.body,
+        );
+        if let Some(&seq) = self.by_bytes.get(&exact) {
+            return Some(self.next_in(seq, run_of(request)));
+        }
         let (json_key, raw_key) = request_keys(
             &request.method,
             &request.path,
@@ -414,6 +463,92 @@ impl Replay {
             states: self.states.stats(),
         }
     }
+}
+
+/// One exchange made ready to file: its entry, its index key, and its exact-bytes key (with
+/// whether the recorded body is JSON).
+struct Prepared {
+    entry: Entry,
+    key: String,
+    exact: (Vec<u8>, bool),
+}
+
+fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<Prepared, String> {
+    let body = exchange
+        .response
+        .body_bytes()
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let headers: Vec<(String, String)> = exchange
+        .response
+        .headers
+        .iter()
+        // hyper computes these from the body and the connection.
+        .filter(|(n, _)| {
+            !matches!(
+                n.to_ascii_lowercase().as_str(),
+                "content-length" | "transfer-encoding" | "connection"
+            )
+        })
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    let mut served_headers = http::HeaderMap::new();
+    for (name, value) in &headers {
+        // Validated when the recording was loaded.
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            served_headers.append(n, v);
+        }
+    }
+    let r = &exchange.request;
+    let header = |name: &str| {
+        r.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let (bytes, json) = match (&r.body, r.raw_bytes()) {
+        (Some(v), _) => (serde_json::to_vec(v).unwrap_or_default(), true),
+        (None, raw) => (raw.unwrap_or_default(), false),
+    };
+    let exact = exact_key(
+        &r.method,
+        &r.path,
+        [
+            header("content-type"),
+            header("x-amz-target"),
+            header(FAULT_HEADER),
+        ],
+        &bytes,
+    );
+    Ok(Prepared {
+        entry: Entry {
+            file: file.to_path_buf(),
+            position,
+            expect: r.expectation(),
+            status: exchange.response.status,
+            headers,
+            served_body: bytes::Bytes::from(body.clone()),
+            body,
+            served_headers,
+            used: AtomicBool::new(false),
+        },
+        key: r.index_key(),
+        exact: (exact, json),
+    })
+}
+
+/// The `by_bytes` key: method, path, the identity headers' values (a NUL byte for one that is
+/// absent; header values cannot hold one) and the body's bytes.
+fn exact_key(method: &str, path: &str, identity: [Option<&str>; 3], body: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(method.len() + path.len() + body.len() + 96);
+    for part in [Some(method), Some(path)].into_iter().chain(identity) {
+        key.extend_from_slice(part.unwrap_or("\u{0}").as_bytes());
+        key.push(b'\n');
+    }
+    key.extend_from_slice(body);
+    key
 }
 
 /// Builds a `Request` from the parts a server sees.
