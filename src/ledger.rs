@@ -189,6 +189,7 @@ pub fn parse(file: &Path, source: &str, known: &[&str]) -> Result<LedgerFile, Lo
             Seg::Key(key.into()),
         ]
     };
+    let lines = crate::case::item_positions(source, &[Seg::Key("divergences".into())]);
     for (i, e) in raw.divergences.iter().cloned().enumerate() {
         let mut ok = true;
         if !known.contains(&e.case.as_str()) {
@@ -235,7 +236,7 @@ pub fn parse(file: &Path, source: &str, known: &[&str]) -> Result<LedgerFile, Lo
             }
         }
         if ok {
-            let (line, _) = at(vec![Seg::Key("divergences".into()), Seg::Index(i)]);
+            let (line, _) = lines.get(i).copied().unwrap_or((1, 1));
             entries.push(Entry {
                 case: e.case,
                 paths: e.paths,

@@ -23,6 +23,80 @@ pub fn locate(source: &str, path: &[Seg]) -> (usize, usize) {
     }
 }
 
+/// The 1-based line and column of every item of the sequence at `path`, in one pass over the
+/// file (`locate` for each item would read the file once per item). Empty when there is no
+/// sequence there.
+pub fn item_positions(source: &str, path: &[Seg]) -> Vec<(usize, usize)> {
+    let mut parser = Parser::new_from_str(source);
+    let sequence = loop {
+        match parser.next_token() {
+            Ok((Event::StreamStart | Event::DocumentStart, _)) => continue,
+            Ok((event, marker)) if path.is_empty() => break Some((event, marker)),
+            Ok((event, marker)) => break find(&mut parser, event, marker, path),
+            Err(_) => break None,
+        }
+    };
+    let mut out = Vec::new();
+    if let Some((Event::SequenceStart(..), _)) = sequence {
+        while let Ok((item, marker)) = parser.next_token() {
+            if matches!(item, Event::SequenceEnd) {
+                break;
+            }
+            out.push(pos(&marker));
+            if skip(&mut parser, item).is_none() {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Like `descend`, but hands back the event that starts the value at `path` instead of its
+/// position, with the parser just past it.
+fn find(
+    p: &mut Parser<std::str::Chars<'_>>,
+    event: Event,
+    marker: Marker,
+    path: &[Seg],
+) -> Option<(Event, Marker)> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some((event, marker));
+    };
+    match (event, first) {
+        (Event::MappingStart(..), Seg::Key(want)) => loop {
+            let (key, _) = p.next_token().ok()?;
+            let key_text = match &key {
+                Event::MappingEnd => return None,
+                Event::Scalar(s, ..) => Some(s.clone()),
+                _ => None,
+            };
+            if key_text.is_none() {
+                skip(p, key)?;
+            }
+            let (value, value_marker) = p.next_token().ok()?;
+            if key_text.as_deref() == Some(want.as_str()) {
+                return find(p, value, value_marker, rest);
+            }
+            skip(p, value)?;
+        },
+        (Event::SequenceStart(..), Seg::Index(want)) => {
+            let mut i = 0;
+            loop {
+                let (item, item_marker) = p.next_token().ok()?;
+                if matches!(item, Event::SequenceEnd) {
+                    return None;
+                }
+                if i == *want {
+                    return find(p, item, item_marker, rest);
+                }
+                skip(p, item)?;
+                i += 1;
+            }
+        }
+        _ => None,
+    }
+}
+
 fn pos(m: &Marker) -> (usize, usize) {
     (m.line().max(1), m.col() + 1)
 }
@@ -120,6 +194,25 @@ mod tests {
             locate(src, &[Seg::Key("expect".into()), Seg::Key("status".into())]),
             (5, 11)
         );
+        assert_eq!(
+            item_positions(
+                src,
+                &[
+                    Seg::Key("expect".into()),
+                    Seg::Key("body".into()),
+                    Seg::Key("a".into())
+                ]
+            ),
+            [(4, 9), (4, 12)]
+        );
+        assert_eq!(
+            item_positions(
+                "items:\n  - a: 1\n    b: [2]\n  - c\n",
+                &[Seg::Key("items".into())]
+            ),
+            [(2, 6), (4, 5)]
+        );
+        assert!(item_positions(src, &[Seg::Key("name".into())]).is_empty());
         // A path that does not exist points at the deepest part that does.
         assert_eq!(
             locate(src, &[Seg::Key("expect".into()), Seg::Key("nope".into())]),
