@@ -15,6 +15,11 @@ pub fn parse<T: de::DeserializeOwned>(
     source: &str,
     what: &str,
 ) -> Result<T, CaseError> {
+    // Nearly every file is valid, and tracking the path costs an allocation per key: parse
+    // plainly first, and only a file that fails is read again with its path tracked.
+    if let Ok(value) = serde_yaml_ng::from_str(source) {
+        return Ok(value);
+    }
     let deserializer = serde_yaml_ng::Deserializer::from_str(source);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().clone();

@@ -40,11 +40,36 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
     files.dedup();
 
     let mut settings = SettingsCache::default();
+    let defaults: Vec<Defaults> = files
+        .iter()
+        .map(|file| settings.for_file(file, &mut errors))
+        .collect();
+    // Reading and checking case files is most of a large suite's start, and each file is
+    // independent: load them on every core, then keep the results in file order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = files.len().div_ceil(threads).max(1);
+    let loaded: Vec<Result<Case, Vec<CaseError>>> = std::thread::scope(|scope| {
+        let parts: Vec<_> = files
+            .chunks(per_thread)
+            .zip(defaults.chunks(per_thread))
+            .map(|(part, defaults)| {
+                scope.spawn(move || {
+                    part.iter()
+                        .zip(defaults)
+                        .map(|(file, defaults)| load_case(file, defaults, extra_vars))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().expect("a case loader panicked"))
+            .collect()
+    });
     let mut suite = Suite::default();
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
-    for file in files {
-        let defaults = settings.for_file(&file, &mut errors);
-        match load_case(&file, &defaults, extra_vars) {
+    for (file, loaded) in files.into_iter().zip(loaded) {
+        match loaded {
             Ok(case) => {
                 if let Some(first) = seen.get(&case.name) {
                     let source = fs::read_to_string(&file).unwrap_or_default();
