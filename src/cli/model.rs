@@ -172,14 +172,25 @@ pub fn validate_recordings(
     root: &std::path::Path,
     recordings: &[conform::recording::Recording],
 ) -> Result<RecordingFindings> {
-    use base64::Engine as _;
     use std::collections::HashMap;
     use std::sync::Arc;
 
     let mut models: HashMap<PathBuf, Option<Arc<model::Model>>> = HashMap::new();
+    // The service.yaml that governs a folder, looked up once per folder.
+    let mut service_of_dir: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
     let mut out = RecordingFindings::default();
+    let mut to_check: Vec<(&conform::recording::Recording, Arc<model::Model>)> = Vec::new();
     for r in recordings {
-        let Some(service_file) = model::find_service_file(root, &r.file) else {
+        let dir = r
+            .file
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .to_owned();
+        let service_file = service_of_dir
+            .entry(dir)
+            .or_insert_with(|| model::find_service_file(root, &r.file))
+            .clone();
+        let Some(service_file) = service_file else {
             continue;
         };
         let m = match models.get(&service_file) {
@@ -204,38 +215,71 @@ pub fn validate_recordings(
         let Some(m) = m else { continue };
         out.checked += 1;
         out.models.insert(r.file.clone(), m.clone());
-        for (i, x) in r.exchanges.iter().enumerate() {
-            let request = conform::exchange::Request {
-                method: x.request.method.clone(),
-                path: x.request.path.clone(),
-                headers: x.request.headers.iter().collect(),
-                body: match (&x.request.body, &x.request.raw_body) {
-                    (Some(v), _) => v.to_string().into_bytes(),
-                    (None, Some(raw)) => raw.clone().into_bytes(),
-                    (None, None) => Vec::new(),
-                },
-            };
-            let body = match (&x.response.body, &x.response.body_base64) {
-                (Some(b), _) => b.clone().into_bytes(),
-                (None, Some(b)) => base64::engine::general_purpose::STANDARD
-                    .decode(b)
-                    .unwrap_or_default(),
-                (None, None) => Vec::new(),
-            };
-            let response = conform::exchange::Response {
-                status: x.response.status,
-                headers: x.response.headers.iter().collect(),
-                body,
-            };
-            let v = model::validate_exchange(&m, &request, &response);
-            for f in v.findings {
-                let line = format!("{}: exchange {}: {f}", r.file.display(), i + 1);
-                match f.severity {
-                    Severity::Violation => out.violations.push(line),
-                    Severity::Note => out.notes.push(line),
-                }
-            }
+        to_check.push((r, m));
+    }
+    // Each recording is checked on its own: on every core, then reported in order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = to_check.len().div_ceil(threads).max(1);
+    let findings: Vec<Vec<(Severity, String)>> = std::thread::scope(|scope| {
+        let parts: Vec<_> = to_check
+            .chunks(per_thread)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(r, m)| recording_findings(r, m))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().expect("a recording check panicked"))
+            .collect()
+    });
+    for (severity, line) in findings.into_iter().flatten() {
+        match severity {
+            Severity::Violation => out.violations.push(line),
+            Severity::Note => out.notes.push(line),
         }
     }
     Ok(out)
+}
+
+/// One recording's findings against its model, one line each (`file: exchange N: finding`).
+fn recording_findings(
+    r: &conform::recording::Recording,
+    m: &model::Model,
+) -> Vec<(Severity, String)> {
+    use base64::Engine as _;
+    let mut out = Vec::new();
+    for (i, x) in r.exchanges.iter().enumerate() {
+        let request = conform::exchange::Request {
+            method: x.request.method.clone(),
+            path: x.request.path.clone(),
+            headers: x.request.headers.iter().collect(),
+            body: match (&x.request.body, &x.request.raw_body) {
+                (Some(v), _) => v.to_string().into_bytes(),
+                (None, Some(raw)) => raw.clone().into_bytes(),
+                (None, None) => Vec::new(),
+            },
+        };
+        let body = match (&x.response.body, &x.response.body_base64) {
+            (Some(b), _) => b.clone().into_bytes(),
+            (None, Some(b)) => base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        let response = conform::exchange::Response {
+            status: x.response.status,
+            headers: x.response.headers.iter().collect(),
+            body,
+        };
+        let v = model::validate_exchange(m, &request, &response);
+        for f in v.findings {
+            let line = format!("{}: exchange {}: {f}", r.file.display(), i + 1);
+            out.push((f.severity, line));
+        }
+    }
+    out
 }

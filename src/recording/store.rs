@@ -6,6 +6,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::cache::{self, Cache, Stamp};
 use super::model::{Recording, RecordingProvenance};
 use crate::case::{CaseError, LoadErrors, locate};
 use crate::matching::Seg;
@@ -21,15 +22,33 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
         &mut std::collections::HashSet::new(),
     );
     files.sort();
+    // The cache (`cache.rs`) holds what the files said when they were last parsed; only files
+    // it does not hold as they are now are parsed again.
+    let mut cache = Cache::read(dir);
+    let stamps: Vec<Option<Stamp>> = files
+        .iter()
+        .map(|f| fs::metadata(f).ok().map(|m| Stamp::of(&m)))
+        .collect();
+    let mut loaded: Vec<Option<Result<Recording, Vec<CaseError>>>> = files
+        .iter()
+        .zip(&stamps)
+        .map(|(f, stamp)| stamp.as_ref().and_then(|s| cache.take(f, s)).map(Ok))
+        .collect();
+    let missing: Vec<usize> = (0..files.len()).filter(|&i| loaded[i].is_none()).collect();
     // Parsing YAML is nearly all of a replay's start-up with many recordings, and the files
     // are independent: parse them on every core, then keep the results in file order.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = files.len().div_ceil(threads).max(1);
-    let loaded: Vec<Result<Recording, Vec<CaseError>>> = std::thread::scope(|scope| {
-        let parts: Vec<_> = files
+    let per_thread = missing.len().div_ceil(threads).max(1);
+    let parsed: Vec<Result<Recording, Vec<CaseError>>> = std::thread::scope(|scope| {
+        let files = &files;
+        let parts: Vec<_> = missing
             .chunks(per_thread)
             .map(|part| {
-                scope.spawn(move || part.iter().map(|f| load_recording(f)).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|&i| load_recording(&files[i]))
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         parts
@@ -37,6 +56,18 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
             .flat_map(|part| part.join().expect("a recording loader panicked"))
             .collect()
     });
+    for (&i, result) in missing.iter().zip(parsed) {
+        loaded[i] = Some(result);
+    }
+    let loaded: Vec<Result<Recording, Vec<CaseError>>> = loaded.into_iter().flatten().collect();
+    if !missing.is_empty() || cache.holds_others() {
+        let good: Vec<(&Recording, &Stamp)> = loaded
+            .iter()
+            .zip(&stamps)
+            .filter_map(|(r, s)| Some((r.as_ref().ok()?, s.as_ref()?)))
+            .collect();
+        cache::write(dir, &good);
+    }
     let mut recordings = Vec::new();
     for result in loaded {
         match result {
@@ -73,7 +104,13 @@ fn collect(
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
+        // The entry's type comes with the folder listing; only a symlink needs a stat.
+        let is_dir = match entry.file_type() {
+            Ok(t) if t.is_symlink() => path.is_dir(),
+            Ok(t) => t.is_dir(),
+            Err(_) => path.is_dir(),
+        };
+        if is_dir {
             collect(&path, files, errors, seen);
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
