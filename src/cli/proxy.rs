@@ -224,6 +224,7 @@ pub async fn proxy(args: ProxyArgs) -> Result<ExitCode> {
         signal = tokio::signal::ctrl_c() => signal.context("cannot wait for Ctrl-C")?,
         () = idle => {}
     }
+    server.flush_recordings();
     let stats = server.replay_stats();
     eprintln!(
         "conform proxy: {} requests answered from recordings, {} not",

@@ -29,9 +29,7 @@ pub use server::{ProxyEvent, ProxyServer, ProxySink};
 use crate::aws::SecretScrubber;
 use crate::exchange::{Request, Response};
 use crate::http::Client;
-use crate::recording::{
-    RecordedFrom, Recording, RecordingProvenance, load_recording, write_recording,
-};
+use crate::recording::{RecordedFrom, Recording, RecordingProvenance, load_recording};
 use crate::replay::Replay;
 
 /// What the proxy does with a request, named as VCR names its record modes.
@@ -139,6 +137,8 @@ pub(crate) struct Shared {
     pub recordings: Mutex<Recordings>,
     /// Access key ids and session tokens clients sent: never written anywhere.
     pub client_secrets: Mutex<Vec<String>>,
+    /// Flushes written recordings to disk in batches, off the request path.
+    pub syncer: crate::recording::Syncer,
 }
 
 #[derive(Default)]
@@ -160,9 +160,10 @@ impl Shared {
             dir: config.recordings.clone(),
             message,
         })?;
+        let recordings_dir = config.recordings;
         Ok(Shared {
             mode: config.mode,
-            recordings_dir: config.recordings,
+            recordings_dir: recordings_dir.clone(),
             upstream: config.upstream,
             force: config.force,
             judge: config.judge,
@@ -178,6 +179,7 @@ impl Shared {
                 written: HashMap::new(),
             }),
             client_secrets: Mutex::new(Vec::new()),
+            syncer: crate::recording::Syncer::new(&recordings_dir),
         })
     }
 
@@ -299,7 +301,9 @@ impl Shared {
                 }
             }
         };
-        write_recording(&path, &recording)
+        // In place and whole at once; on disk within `recording::BATCH` (the syncer's next
+        // sync), so the client does not wait for the disk.
+        crate::recording::write_recording_later(&path, &recording, &self.syncer)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         let index = match recordings.by_file.get(&path).copied() {
             Some(i) => {

@@ -167,6 +167,14 @@ impl ProxyServer {
     }
 }
 
+impl ProxyServer {
+    /// Puts every recording written so far on disk (it is in place already; this is the
+    /// flush the syncer would do within `recording::BATCH`). For shutdown.
+    pub fn flush_recordings(&self) {
+        self.shared.syncer.flush();
+    }
+}
+
 impl Drop for ProxyServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

@@ -6,4 +6,7 @@ mod store;
 
 pub use cache::CACHE_FILE;
 pub use model::*;
-pub use store::{load_recording, load_recordings, write_atomically, write_recording};
+pub use store::{
+    BATCH, Syncer, load_recording, load_recordings, write_atomically, write_recording,
+    write_recording_later,
+};
