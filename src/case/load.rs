@@ -9,10 +9,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
 
 use serde_json::Value;
+
+use crate::parsed_cache::{Cache, Stamp};
 
 use super::error::{CaseError, LoadErrors, did_you_mean};
 use super::locate::locate;
@@ -48,7 +50,15 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
     // independent: load them on every core, then keep the results in file order.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_thread = files.len().div_ceil(threads).max(1);
-    let loaded: Vec<Result<Case, Vec<CaseError>>> = std::thread::scope(|scope| {
+    // One folder given (the usual `cases/`): its parsed cache (`parsed_cache`) holds what each
+    // file parsed to when it last changed.
+    let cache_dir = match paths {
+        [one] if one.is_dir() => Some(one.as_path()),
+        _ => None,
+    };
+    let cache = cache_dir.map(|d| Cache::read(d, "cases"));
+    let cache = cache.as_ref();
+    let read: Vec<ReadCase<'_>> = std::thread::scope(|scope| {
         let parts: Vec<_> = files
             .chunks(per_thread)
             .zip(defaults.chunks(per_thread))
@@ -56,7 +66,7 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
                 scope.spawn(move || {
                     part.iter()
                         .zip(defaults)
-                        .map(|(file, defaults)| load_case(file, defaults, extra_vars))
+                        .map(|(file, defaults)| read_case(file, defaults, extra_vars, cache))
                         .collect::<Vec<_>>()
                 })
             })
@@ -66,6 +76,21 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
             .flat_map(|part| part.join().expect("a case loader panicked"))
             .collect()
     });
+    if let (Some(dir), Some(cache)) = (cache_dir, cache) {
+        let hits = read.iter().filter(|r| r.cached.is_some()).count();
+        if hits < files.len() || hits < cache.len() {
+            let good: Vec<(&Path, &serde_json::value::RawValue, &Stamp)> = files
+                .iter()
+                .zip(&read)
+                .filter_map(|(file, r)| {
+                    let raw = r.cached.or(r.fresh.as_deref())?;
+                    Some((file.as_path(), raw, r.stamp.as_ref()?))
+                })
+                .collect();
+            crate::parsed_cache::write(dir, "cases", &good);
+        }
+    }
+    let loaded: Vec<Result<Case, Vec<CaseError>>> = read.into_iter().map(|r| r.result).collect();
     let mut suite = Suite::default();
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for (file, loaded) in files.into_iter().zip(loaded) {
@@ -290,7 +315,7 @@ fn read_suite_file(file: &Path) -> Result<SuiteFile, Vec<CaseError>> {
 
 // ---- The raw shapes of a case file (what serde reads) ----
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCase {
     name: String,
@@ -313,7 +338,7 @@ struct RawCase {
     steps: Option<Vec<RawStep>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStep {
     name: Option<String>,
@@ -326,7 +351,7 @@ struct RawStep {
 }
 
 /// `guess:`: an expectation (or `any_of`) no source settles, with the reason.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawGuess {
     why: Option<String>,
@@ -342,7 +367,7 @@ struct RawGuess {
     error: Option<serde_json::Map<String, Value>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawRequest {
     operation: Option<String>,
@@ -361,14 +386,14 @@ struct RawRequest {
 }
 
 /// `raw_body_fill: { byte: "a", length: 10485761 }`.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFill {
     byte: Value,
     length: usize,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExpect {
     any_of: Option<Vec<RawAlternative>>,
@@ -382,7 +407,7 @@ struct RawExpect {
     error: Option<serde_json::Map<String, Value>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAlternative {
     status: Option<RawStatus>,
@@ -397,6 +422,42 @@ struct RawAlternative {
 
 /// `200`, `4xx`, `[400, 503]`, or `[{code: 503, source: ...}, ...]`.
 struct RawStatus(Vec<(StatusSpec, Option<String>)>);
+
+/// Written (for the parsed cache, `crate::parsed_cache`) as a list its own `Deserialize`
+/// reads back: each item a code (`200`), a class (`"4xx"`) or `{code, source}`.
+impl Serialize for RawStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Code(StatusSpec);
+        impl Serialize for Code {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self.0 {
+                    StatusSpec::Code(c) => s.serialize_u16(c),
+                    class => s.serialize_str(&class.to_string()),
+                }
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (spec, source) in &self.0 {
+            match source {
+                None => seq.serialize_element(&Code(*spec))?,
+                Some(source) => {
+                    struct WithSource<'a>(StatusSpec, &'a str);
+                    impl Serialize for WithSource<'_> {
+                        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                            let mut map = s.serialize_map(Some(2))?;
+                            map.serialize_entry("code", &Code(self.0))?;
+                            map.serialize_entry("source", self.1)?;
+                            map.end()
+                        }
+                    }
+                    seq.serialize_element(&WithSource(*spec, source))?;
+                }
+            }
+        }
+        seq.end()
+    }
+}
 
 impl<'de> Deserialize<'de> for RawStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -555,10 +616,73 @@ fn key(parent: &[Seg], k: &str) -> Vec<Seg> {
     p
 }
 
-fn load_case(file: &Path, defaults: &Defaults, extra_vars: &Vars) -> Result<Case, Vec<CaseError>> {
-    let source = fs::read_to_string(file)
-        .map_err(|e| vec![CaseError::whole_file(file, format!("cannot read: {e}"))])?;
-    let raw: RawCase = crate::yaml::parse(file, &source, "case").map_err(|e| vec![e])?;
+/// One case file as the loader read it: its case (or errors), its stamp, and what the parsed
+/// cache holds for it (`cached`: taken from the cache; `fresh`: parsed now, to be cached).
+struct ReadCase<'a> {
+    result: Result<Case, Vec<CaseError>>,
+    stamp: Option<Stamp>,
+    cached: Option<&'a serde_json::value::RawValue>,
+    fresh: Option<Box<serde_json::value::RawValue>>,
+}
+
+fn read_case<'a>(
+    file: &Path,
+    defaults: &Defaults,
+    extra_vars: &Vars,
+    cache: Option<&'a Cache>,
+) -> ReadCase<'a> {
+    let stamp = fs::metadata(file).ok().map(|m| Stamp::of(&m));
+    if let Some((raw, json)) = cache
+        .zip(stamp.as_ref())
+        .and_then(|(c, s)| c.get::<RawCase>(file, s))
+    {
+        // What the file parsed to is cached; what it means is worked out again (it depends on
+        // suite.yaml and the command line). A case with errors is read again from its file, so
+        // that they are located in its text.
+        if let Ok(case) = convert_case(file, "", raw, defaults, extra_vars) {
+            return ReadCase {
+                result: Ok(case),
+                stamp,
+                cached: Some(json),
+                fresh: None,
+            };
+        }
+    }
+    let (result, fresh) = match fs::read_to_string(file) {
+        Err(e) => (
+            Err(vec![CaseError::whole_file(
+                file,
+                format!("cannot read: {e}"),
+            )]),
+            None,
+        ),
+        Ok(source) => match crate::yaml::parse::<RawCase>(file, &source, "case") {
+            Err(e) => (Err(vec![e]), None),
+            Ok(raw) => {
+                let fresh = cache.and_then(|_| crate::parsed_cache::to_raw(&raw));
+                (
+                    convert_case(file, &source, raw, defaults, extra_vars),
+                    fresh,
+                )
+            }
+        },
+    };
+    ReadCase {
+        result,
+        stamp,
+        cached: None,
+        fresh,
+    }
+}
+
+fn convert_case(
+    file: &Path,
+    source: &str,
+    raw: RawCase,
+    defaults: &Defaults,
+    extra_vars: &Vars,
+) -> Result<Case, Vec<CaseError>> {
+    let source = source.to_owned();
     let mut ctx = Ctx {
         file,
         source: &source,
@@ -1251,6 +1375,33 @@ mod tests {
 
     /// Loads one case file (with a suite.yaml giving the target prefix) and returns the case
     /// or the rendered errors.
+    #[test]
+    fn a_cases_folder_is_read_through_its_parsed_cache() {
+        crate::parsed_cache::RACY_IN_TESTS.with(|r| r.set(std::time::Duration::ZERO));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.yaml");
+        let case = "name: first\nsource: s\nprovenance: modeled\nrequest: { headers: { x-amz-target: S.Op } }\nexpect: { status: 200 }\n";
+        fs::write(&file, case).unwrap();
+        let paths = [dir.path().to_owned()];
+        let load = || {
+            load_suite(&paths, &Vars::new()).unwrap().cases[0]
+                .name
+                .clone()
+        };
+        assert_eq!(load(), "first");
+        let cache = dir.path().join(crate::parsed_cache::CACHE_FILE);
+        let text = fs::read_to_string(&cache).unwrap();
+        // The cache is what is read: a name changed in it shows.
+        fs::write(&cache, text.replace("\"first\"", "\"cached\"")).unwrap();
+        assert_eq!(load(), "cached");
+        // A cached copy that does not convert (an empty name) is read again from the file.
+        fs::write(&cache, text.replace("\"first\"", "\"\"")).unwrap();
+        assert_eq!(load(), "first");
+        // The file changes: parsed again.
+        fs::write(&file, case.replace("first", "second one")).unwrap();
+        assert_eq!(load(), "second one");
+    }
+
     fn load_one(yaml: &str) -> Result<Case, String> {
         let dir = tempfile::tempdir().unwrap();
         let op = dir.path().join("StartAssessmentRun");

@@ -1,10 +1,8 @@
 //! Recordings: the format (defined once), reading and atomic writing.
 
-mod cache;
 mod model;
 mod store;
 
-pub use cache::CACHE_FILE;
 pub use model::*;
 pub use store::{
     BATCH, Syncer, load_recording, load_recordings, write_atomically, write_recording,

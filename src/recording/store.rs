@@ -6,10 +6,10 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::cache::{self, Cache, Stamp};
 use super::model::{Recording, RecordingProvenance};
 use crate::case::{CaseError, LoadErrors, locate};
 use crate::matching::Seg;
+use crate::parsed_cache::{self as cache, Cache, Stamp};
 
 /// Loads every `*.yaml`/`*.yml` under `dir`, sorted by path.
 pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
@@ -22,33 +22,19 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
         &mut std::collections::HashSet::new(),
     );
     files.sort();
-    // The cache (`cache.rs`) holds what the files said when they were last parsed; only files
-    // it does not hold as they are now are parsed again.
-    let mut cache = Cache::read(dir);
-    let stamps: Vec<Option<Stamp>> = files
-        .iter()
-        .map(|f| fs::metadata(f).ok().map(|m| Stamp::of(&m)))
-        .collect();
-    let mut loaded: Vec<Option<Result<Recording, Vec<CaseError>>>> = files
-        .iter()
-        .zip(&stamps)
-        .map(|(f, stamp)| stamp.as_ref().and_then(|s| cache.take(f, s)).map(Ok))
-        .collect();
-    let missing: Vec<usize> = (0..files.len()).filter(|&i| loaded[i].is_none()).collect();
+    // The cache (`parsed_cache`) holds what the files said when they were last parsed; only
+    // files it does not hold as they are now are parsed again.
+    let cache = Cache::read(dir, "recordings");
     // Parsing YAML is nearly all of a replay's start-up with many recordings, and the files
-    // are independent: parse them on every core, then keep the results in file order.
+    // are independent: read them on every core, then keep the results in file order.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = missing.len().div_ceil(threads).max(1);
-    let parsed: Vec<Result<Recording, Vec<CaseError>>> = std::thread::scope(|scope| {
-        let files = &files;
-        let parts: Vec<_> = missing
+    let per_thread = files.len().div_ceil(threads).max(1);
+    let cache = &cache;
+    let read: Vec<Read<'_>> = std::thread::scope(|scope| {
+        let parts: Vec<_> = files
             .chunks(per_thread)
             .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|&i| load_recording(&files[i]))
-                        .collect::<Vec<_>>()
-                })
+                scope.spawn(move || part.iter().map(|f| read_one(f, cache)).collect::<Vec<_>>())
             })
             .collect();
         parts
@@ -56,18 +42,27 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
             .flat_map(|part| part.join().expect("a recording loader panicked"))
             .collect()
     });
-    for (&i, result) in missing.iter().zip(parsed) {
-        loaded[i] = Some(result);
-    }
-    let loaded: Vec<Result<Recording, Vec<CaseError>>> = loaded.into_iter().flatten().collect();
-    if !missing.is_empty() || cache.holds_others() {
-        let good: Vec<(&Recording, &Stamp)> = loaded
+    let hits = read.iter().filter(|r| r.cached.is_some()).count();
+    if hits < files.len() || hits < cache.len() {
+        let fresh: Vec<Option<Box<serde_json::value::RawValue>>> = read
             .iter()
-            .zip(&stamps)
-            .filter_map(|(r, s)| Some((r.as_ref().ok()?, s.as_ref()?)))
+            .map(|r| match (&r.cached, &r.result) {
+                (None, Ok(recording)) => cache::to_raw(recording),
+                _ => None,
+            })
             .collect();
-        cache::write(dir, &good);
+        let good: Vec<(&Path, &serde_json::value::RawValue, &Stamp)> = read
+            .iter()
+            .zip(&fresh)
+            .filter_map(|(r, fresh)| {
+                let recording = r.result.as_ref().ok()?;
+                let raw = r.cached.or(fresh.as_deref())?;
+                Some((recording.file.as_path(), raw, r.stamp.as_ref()?))
+            })
+            .collect();
+        cache::write(dir, "recordings", &good);
     }
+    let loaded = read.into_iter().map(|r| r.result);
     let mut recordings = Vec::new();
     for result in loaded {
         match result {
@@ -79,6 +74,33 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
         Ok(recordings)
     } else {
         Err(LoadErrors(errors))
+    }
+}
+
+/// One file as the loader read it: from the cache (with the cached JSON) or parsed.
+struct Read<'a> {
+    result: Result<Recording, Vec<CaseError>>,
+    stamp: Option<Stamp>,
+    cached: Option<&'a serde_json::value::RawValue>,
+}
+
+fn read_one<'a>(file: &Path, cache: &'a Cache) -> Read<'a> {
+    // The stamp is taken before the file is read: a change in between makes the next start
+    // see another stamp, so the file is parsed again then.
+    let stamp = fs::metadata(file).ok().map(|m| Stamp::of(&m));
+    if let Some((mut recording, raw)) = stamp.as_ref().and_then(|s| cache.get::<Recording>(file, s))
+    {
+        recording.file = file.to_owned();
+        return Read {
+            result: Ok(recording),
+            stamp,
+            cached: Some(raw),
+        };
+    }
+    Read {
+        result: load_recording(file),
+        stamp,
+        cached: None,
     }
 }
 

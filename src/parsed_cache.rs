@@ -1,7 +1,8 @@
-//! The parsed-recordings cache: one file, `.conform-cache` in a recordings folder, holding every
-//! recording of the folder as conform last parsed it, so that a start with many recordings reads
-//! one JSON file instead of parsing every YAML file again (YAML parsing is nearly all of a
-//! replay's start-up).
+//! The parsed-files cache: one file, `.conform-cache` in a recordings folder (or a cases folder),
+//! holding every file of the folder as conform last parsed it, so that a start with many files
+//! reads one JSON file instead of parsing every YAML file again (YAML parsing was nearly all of a
+//! replay's start-up, and most of a large suite's). The recording loader and the case loader
+//! both keep one; `kind` tells the two apart.
 //!
 //! It is only ever a copy. A file is taken from the cache only when its size, modification time
 //! and (on Unix) change time and inode are those the cache saw, and the cache was written by this
@@ -17,9 +18,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-
-use super::model::Recording;
+use serde_json::value::RawValue;
 
 /// The cache's file name in a recordings folder (not `*.yaml`, so never read as a recording).
 pub const CACHE_FILE: &str = ".conform-cache";
@@ -75,36 +76,46 @@ fn nanos(t: SystemTime) -> i128 {
 }
 
 #[derive(Serialize)]
-struct CacheFile {
+struct CacheFile<'a> {
     format: u32,
+    /// What the files are ("recordings" or "cases").
+    kind: &'a str,
     /// The conform binary that wrote it.
     binary: String,
     /// The cached files, by path as found under the folder.
-    files: Vec<Cached>,
+    files: Vec<Cached<'a>>,
 }
 
-/// The same file as read: the entries are parsed afterwards, on every core.
+#[derive(Serialize)]
+struct Cached<'a> {
+    path: &'a Path,
+    stamp: &'a Stamp,
+    parsed: &'a RawValue,
+}
+
+/// The same file as read: each entry's `parsed` is kept as JSON text, parsed only when a
+/// loader takes it (on the loader's own thread).
 #[derive(Deserialize)]
-struct CacheFileRead<'a> {
+struct CacheFileRead {
     format: u32,
+    kind: String,
     binary: String,
-    #[serde(borrow)]
-    files: Vec<&'a serde_json::value::RawValue>,
+    files: Vec<CachedRead>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Cached {
+#[derive(Deserialize)]
+struct CachedRead {
     path: PathBuf,
     stamp: Stamp,
-    recording: Recording,
+    parsed: Box<RawValue>,
 }
 
-/// The recordings a folder's cache holds, by path, with their stamps.
+/// What a folder's cache holds, by path, with the files' stamps.
 pub struct Cache {
     /// The folder; paths in the cache are relative to it, so that it serves whatever path
     /// the folder is reached by.
     dir: PathBuf,
-    by_path: HashMap<PathBuf, (Stamp, Recording)>,
+    by_path: HashMap<PathBuf, (Stamp, Box<RawValue>)>,
 }
 
 fn enabled() -> bool {
@@ -124,81 +135,78 @@ fn binary() -> Option<String> {
 }
 
 impl Cache {
-    /// The cache of `dir`, or an empty one.
-    pub fn read(dir: &Path) -> Cache {
-        let empty = Cache {
+    /// The cache of `dir` if it holds files of `kind`, or an empty one.
+    pub fn read(dir: &Path, kind: &str) -> Cache {
+        let mut cache = Cache {
             dir: dir.to_owned(),
             by_path: HashMap::new(),
         };
         if !enabled() {
-            return empty;
+            return cache;
         }
         let Ok(bytes) = fs::read(dir.join(CACHE_FILE)) else {
-            return empty;
+            return cache;
         };
-        let Ok(file) = serde_json::from_slice::<CacheFileRead<'_>>(&bytes) else {
-            return empty;
+        let Ok(file) = serde_json::from_slice::<CacheFileRead>(&bytes) else {
+            return cache;
         };
-        if file.format != FORMAT || Some(file.binary) != binary() {
-            return empty;
+        if file.format != FORMAT || file.kind != kind || Some(file.binary) != binary() {
+            return cache;
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per_thread = file.files.len().div_ceil(threads).max(1);
-        let parsed: Vec<Option<Cached>> = std::thread::scope(|scope| {
-            let parts: Vec<_> = file
-                .files
-                .chunks(per_thread)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|raw| serde_json::from_str::<Cached>(raw.get()).ok())
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|part| part.join().unwrap_or_default())
-                .collect()
-        });
-        Cache {
-            dir: dir.to_owned(),
-            // An entry that does not parse is not there: its file is parsed again.
-            by_path: parsed
-                .into_iter()
-                .flatten()
-                .map(|c| (c.path, (c.stamp, c.recording)))
-                .collect(),
-        }
+        cache.by_path = file
+            .files
+            .into_iter()
+            .map(|c| (c.path, (c.stamp, c.parsed)))
+            .collect();
+        cache
     }
 
-    /// True when the cache still holds files not taken: files gone or changed since, so the
-    /// cache is out of date and worth writing again.
-    pub fn holds_others(&self) -> bool {
-        !self.by_path.is_empty()
+    /// How many files it holds.
+    pub fn len(&self) -> usize {
+        self.by_path.len()
     }
 
-    /// The cached recording of `path`, when the file is still the one the cache saw.
-    pub fn take(&mut self, path: &Path, stamp: &Stamp) -> Option<Recording> {
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
+    }
+
+    /// What `path` parsed to (as the JSON the cache keeps, and as a `T`), when the file is
+    /// still the one the cache saw; `None` too when the entry does not read as a `T`.
+    pub fn get<T: DeserializeOwned>(&self, path: &Path, stamp: &Stamp) -> Option<(T, &RawValue)> {
         let relative = path.strip_prefix(&self.dir).ok()?;
-        let (cached, _) = self.by_path.get(relative)?;
+        let (cached, raw) = self.by_path.get(relative)?;
         if cached != stamp {
             return None;
         }
-        let (_, mut recording) = self.by_path.remove(relative)?;
-        recording.file = path.to_owned();
-        Some(recording)
+        let parsed = serde_json::from_str(raw.get()).ok()?;
+        Some((parsed, raw))
     }
 }
 
-/// Writes `dir`'s cache: every recording that loaded, with the stamp it was loaded at, but
-/// those whose files changed too recently to trust their stamps. Best effort: a cache that
-/// cannot be written is simply not there next time.
-pub fn write(dir: &Path, loaded: &[(&Recording, &Stamp)]) {
-    write_with(dir, loaded, RACY);
+/// `value` as the JSON the cache keeps.
+pub fn to_raw<T: Serialize>(value: &T) -> Option<Box<RawValue>> {
+    serde_json::value::to_raw_value(value).ok()
 }
 
-fn write_with(dir: &Path, loaded: &[(&Recording, &Stamp)], racy: Duration) {
+/// Writes `dir`'s cache of `kind`: every file that parsed (its path, what it parsed to, its
+/// stamp when it was read), but those changed too recently to trust their stamps. Best effort:
+/// a cache that cannot be written is simply not there next time.
+pub fn write(dir: &Path, kind: &str, loaded: &[(&Path, &RawValue, &Stamp)]) {
+    #[cfg(test)]
+    let racy = RACY_IN_TESTS.with(|r| r.get());
+    #[cfg(not(test))]
+    let racy = RACY;
+    write_with(dir, kind, loaded, racy);
+}
+
+#[cfg(test)]
+thread_local! {
+    /// A test's files are always just written: tests of the loaders that need them cached set
+    /// this to zero on their own thread.
+    pub(crate) static RACY_IN_TESTS: std::cell::Cell<Duration> = const { std::cell::Cell::new(RACY) };
+}
+
+fn write_with(dir: &Path, kind: &str, loaded: &[(&Path, &RawValue, &Stamp)], racy: Duration) {
     if !enabled() {
         return;
     }
@@ -208,17 +216,18 @@ fn write_with(dir: &Path, loaded: &[(&Recording, &Stamp)], racy: Duration) {
     let now = nanos(SystemTime::now());
     let files = loaded
         .iter()
-        .filter(|(_, stamp)| !stamp.racy(now, racy))
-        .filter_map(|(recording, stamp)| {
+        .filter(|(_, _, stamp)| !stamp.racy(now, racy))
+        .filter_map(|&(path, parsed, stamp)| {
             Some(Cached {
-                path: recording.file.strip_prefix(dir).ok()?.to_owned(),
-                stamp: (*stamp).clone(),
-                recording: (*recording).clone(),
+                path: path.strip_prefix(dir).ok()?,
+                stamp,
+                parsed,
             })
         })
         .collect();
     let file = CacheFile {
         format: FORMAT,
+        kind,
         binary,
         files,
     };
@@ -235,7 +244,17 @@ fn write_with(dir: &Path, loaded: &[(&Recording, &Stamp)], racy: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recording::load_recordings;
+    use crate::recording::{Recording, load_recordings};
+
+    fn cache(dir: &Path, loaded: &[(Recording, Stamp)], racy: Duration) {
+        let raws: Vec<_> = loaded.iter().map(|(r, _)| to_raw(r).unwrap()).collect();
+        let refs: Vec<_> = loaded
+            .iter()
+            .zip(&raws)
+            .map(|((r, s), raw)| (r.file.as_path(), raw.as_ref(), s))
+            .collect();
+        write_with(dir, "recordings", &refs, racy);
+    }
 
     const RECORDING: &str = "provenance: modeled\nsource: the test\nnote: a note\nexchanges:\n  - request: { method: POST, path: /, body: { a: 1 } }\n    response: { status: 200, body: '{}' }\n";
 
@@ -256,9 +275,7 @@ mod tests {
         let file = dir.path().join("a.yaml");
         fs::write(&file, RECORDING).unwrap();
         // Cached as if the file were old enough.
-        let loaded = stamps(dir.path());
-        let refs: Vec<_> = loaded.iter().map(|(r, s)| (r, s)).collect();
-        write_with(dir.path(), &refs, Duration::ZERO);
+        cache(dir.path(), &stamps(dir.path()), Duration::ZERO);
         // The cache, not the file, is what is read now: tamper with the cached copy to see it.
         let cache = dir.path().join(CACHE_FILE);
         let text = fs::read_to_string(&cache).unwrap();
@@ -276,9 +293,7 @@ mod tests {
     fn a_file_changed_just_now_is_not_cached() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("a.yaml"), RECORDING).unwrap();
-        let loaded = stamps(dir.path());
-        let refs: Vec<_> = loaded.iter().map(|(r, s)| (r, s)).collect();
-        write(dir.path(), &refs);
+        cache(dir.path(), &stamps(dir.path()), RACY);
         let text = fs::read_to_string(dir.path().join(CACHE_FILE)).unwrap();
         assert!(!text.contains("the test"), "a racy file was cached: {text}");
     }
@@ -294,9 +309,7 @@ mod tests {
         .unwrap();
         fs::write(dir.path().join(CACHE_FILE), "{ not json").unwrap();
         assert_eq!(load_recordings(dir.path()).unwrap().len(), 2);
-        let loaded = stamps(dir.path());
-        let refs: Vec<_> = loaded.iter().map(|(r, s)| (r, s)).collect();
-        write_with(dir.path(), &refs, Duration::ZERO);
+        cache(dir.path(), &stamps(dir.path()), Duration::ZERO);
         fs::remove_file(dir.path().join("b.yaml")).unwrap();
         let left = load_recordings(dir.path()).unwrap();
         assert_eq!(left.len(), 1);
