@@ -115,12 +115,14 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let vars = common::read_vars(args.vars.as_deref(), &args.var)?;
     let suite = common::load(&args.paths, &vars)?;
+    // Shared with the runtime's workers, which run the cases.
+    let cases: std::sync::Arc<[conform::case::Case]> = suite.cases.into();
     let selection = Selection {
         filters: args.filter.clone(),
         tags: args.tag.clone(),
         shard: args.shard,
     };
-    let selected = selection.apply(&suite.cases);
+    let selected = selection.apply(&cases);
     if let Some(path) = &args.write_ledger
         && path.exists()
         && !args.force
@@ -135,14 +137,14 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     // The target, and the built-in replay kept alive for the run when it is the target.
     // Signing and AWS endpoints come from the suite's model (only read when asked for).
     let service = if args.aws.aws || args.aws.sign {
-        common::aws_service(&suite.cases, &selected)?
+        common::aws_service(&cases, &selected)?
     } else {
         None
     };
     let (target, _replay, scrubber) = build_target(&args, service.as_ref()).await?;
     // Before any case runs: a broken ledger stops the run. Which ledgers apply depends on
     // the kind of target (a ledger of an emulator's divergences is not the replay's).
-    let ledger = load_ledger(&args, &suite.cases, target.kind)?;
+    let ledger = load_ledger(&args, &cases, target.kind)?;
     // An endpoint may quote a credential back (a session token in a signature error): nothing
     // printed or written carries one.
     let scrub = |text: String| match &scrubber {
@@ -159,7 +161,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     eprintln!(
         "conform: {} of {} cases against {} ({})",
         selected.len(),
-        suite.cases.len(),
+        cases.len(),
         target.client.base(),
         target.kind
     );
@@ -169,8 +171,8 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         .map(|dir| Snapshots::new(dir, &args, &target));
     let mut overrides: Vec<(usize, Outcome)> = Vec::new();
     let mut snapshot_error = None;
-    let mut results = runner::run_cases(
-        &suite.cases,
+    let mut results = runner::run_cases_shared(
+        cases.clone(),
         &selected,
         &target,
         &options,
@@ -207,9 +209,9 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     }
 
     let summary = Summary::judged(&results, strict);
-    write_reports(&args, &suite.cases, &results, &target, &scrub)?;
+    write_reports(&args, &cases, &results, &target, &scrub)?;
     if let Some(path) = &args.write_ledger {
-        let text = conform::ledger::render(&suite.cases, &results, &ledger, target.kind)
+        let text = conform::ledger::render(&cases, &results, &ledger, target.kind)
             .map_err(anyhow::Error::msg)?;
         conform::recording::write_atomically(path, scrub(text).as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;

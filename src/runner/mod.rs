@@ -6,7 +6,7 @@ mod select;
 
 pub use run::{
     CaseResult, Judgement, Note, Outcome, RunOptions, StepExchange, Strictness, Summary, Target,
-    run_case, run_cases,
+    run_case, run_cases, run_cases_shared,
 };
 pub use select::{Selection, parse_shard};
 

@@ -2,6 +2,7 @@
 //! response, capture variables. Never prints: results go back to the caller in suite order,
 //! through a callback as each case finishes and in the returned list.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -206,20 +207,48 @@ impl Summary {
 }
 
 /// Runs the selected cases (`selected` are indices into `cases`) and returns their results
-/// in that order; `on_result` sees each one as soon as it and all before it are done.
+/// in that order; `on_result` sees each one as soon as it and all before it are done. A copy of
+/// `cases` is shared with the runtime's workers: `run_cases_shared` takes one already shared.
 pub async fn run_cases(
     cases: &[Case],
+    selected: &[usize],
+    target: &Target,
+    options: &RunOptions,
+    on_result: impl FnMut(&Case, &CaseResult),
+) -> Vec<CaseResult> {
+    run_cases_shared(
+        Arc::from(cases.to_vec()),
+        selected,
+        target,
+        options,
+        on_result,
+    )
+    .await
+}
+
+/// `run_cases` over cases already shared. Each case runs as a task of its own, so that checking
+/// answers (model validation, expectations, guesses) spreads over every worker of the runtime
+/// rather than the one that polls the results; at most `jobs` are in flight.
+pub async fn run_cases_shared(
+    cases: Arc<[Case]>,
     selected: &[usize],
     target: &Target,
     options: &RunOptions,
     mut on_result: impl FnMut(&Case, &CaseResult),
 ) -> Vec<CaseResult> {
     let jobs = options.jobs.max(1);
+    let target = Arc::new(target.clone());
+    let options = Arc::new(options.clone());
     let mut stream = futures::stream::iter(selected.iter().copied())
-        .map(|index| run_case(&cases[index], index, target, options))
+        .map(|index| {
+            let (cases, target, options) = (cases.clone(), target.clone(), options.clone());
+            tokio::spawn(async move { run_case(&cases[index], index, &target, &options).await })
+        })
         .buffered(jobs);
     let mut results = Vec::with_capacity(selected.len());
-    while let Some(result) = stream.next().await {
+    while let Some(joined) = stream.next().await {
+        // A case's task only ends early if it panicked: that is a bug, and shown as one.
+        let result = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         on_result(&cases[result.index], &result);
         results.push(result);
     }
