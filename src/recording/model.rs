@@ -29,7 +29,7 @@ pub enum RecordingProvenance {
 /// What identifies a request besides method, path and body: a recorded request without one
 /// of these only matches requests without it. `x-conform-fault` marks a generated error
 /// request (`conform generate`): the valid request plus the error shape to answer with.
-pub const IDENTITY_HEADERS: &[&str] = &["content-type", "x-amz-target", FAULT_HEADER];
+pub const IDENTITY_HEADERS: [&str; 3] = ["content-type", "x-amz-target", FAULT_HEADER];
 
 /// The header a generated error case adds to the valid request, naming the error shape the
 /// replay (or an emulator's fault injection) answers it with.

@@ -20,7 +20,7 @@ use crate::exchange::{Headers, RUN_ID_HEADER, Request};
 use crate::matching::{
     MessageExpect, Mismatch, Observed, Start, Verdict, evaluate, evaluate_quick,
 };
-use crate::recording::{FAULT_HEADER, RecordedExchange, Recording, request_keys};
+use crate::recording::{IDENTITY_HEADERS, RecordedExchange, Recording, request_keys};
 
 /// Requests larger than this are refused with 413 before any matching.
 pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
@@ -382,11 +382,7 @@ impl Replay {
         let exact = exact_key(
             &request.method,
             &request.path,
-            [
-                request.headers.get("content-type"),
-                request.headers.get("x-amz-target"),
-                request.headers.get(FAULT_HEADER),
-            ],
+            IDENTITY_HEADERS.map(|name| request.headers.get(name)),
             &request.body,
         );
         if let Some(&seq) = self.by_bytes.get(&exact) {
@@ -512,16 +508,7 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
         (Some(v), _) => (serde_json::to_vec(v).unwrap_or_default(), true),
         (None, raw) => (raw.unwrap_or_default(), false),
     };
-    let exact = exact_key(
-        &r.method,
-        &r.path,
-        [
-            header("content-type"),
-            header("x-amz-target"),
-            header(FAULT_HEADER),
-        ],
-        &bytes,
-    );
+    let exact = exact_key(&r.method, &r.path, IDENTITY_HEADERS.map(header), &bytes);
     Ok(Prepared {
         entry: Entry {
             file: file.to_path_buf(),
@@ -541,7 +528,12 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
 
 /// The `by_bytes` key: method, path, the identity headers' values (a NUL byte for one that is
 /// absent; header values cannot hold one) and the body's bytes.
-fn exact_key(method: &str, path: &str, identity: [Option<&str>; 3], body: &[u8]) -> Vec<u8> {
+fn exact_key<const N: usize>(
+    method: &str,
+    path: &str,
+    identity: [Option<&str>; N],
+    body: &[u8],
+) -> Vec<u8> {
     let mut key = Vec::with_capacity(method.len() + path.len() + body.len() + 96);
     for part in [Some(method), Some(path)].into_iter().chain(identity) {
         key.extend_from_slice(part.unwrap_or("\u{0}").as_bytes());
