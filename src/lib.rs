@@ -17,6 +17,7 @@ pub mod http;
 pub mod ledger;
 pub mod matching;
 pub mod model;
+pub mod parallel;
 pub mod parsed_cache;
 pub mod proxy;
 pub mod record;

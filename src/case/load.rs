@@ -46,10 +46,6 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
         .iter()
         .map(|file| settings.for_file(file, &mut errors))
         .collect();
-    // Reading and checking case files is most of a large suite's start, and each file is
-    // independent: load them on every core, then keep the results in file order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = files.len().div_ceil(threads).max(1);
     // One folder given (the usual `cases/`): its parsed cache (`parsed_cache`) holds what each
     // file parsed to when it last changed.
     let cache_dir = match paths {
@@ -58,24 +54,13 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
     };
     let cache = cache_dir.map(|d| Cache::read(d, "cases"));
     let cache = cache.as_ref();
-    let read: Vec<ReadCase<'_>> = std::thread::scope(|scope| {
-        let parts: Vec<_> = files
-            .chunks(per_thread)
-            .zip(defaults.chunks(per_thread))
-            .map(|(part, defaults)| {
-                scope.spawn(move || {
-                    part.iter()
-                        .zip(defaults)
-                        .map(|(file, defaults)| read_case(file, defaults, extra_vars, cache))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| part.join().expect("a case loader panicked"))
-            .collect()
-    });
+    // Reading and checking case files is most of a large suite's start, and each file is
+    // independent: load them on every core, then keep the results in file order.
+    let with_defaults: Vec<(&PathBuf, &Defaults)> = files.iter().zip(&defaults).collect();
+    let read: Vec<ReadCase<'_>> =
+        crate::parallel::map_in_order(&with_defaults, |&(file, defaults)| {
+            read_case(file, defaults, extra_vars, cache)
+        });
     if let (Some(dir), Some(cache)) = (cache_dir, cache) {
         let hits = read.iter().filter(|r| r.cached.is_some()).count();
         if hits < files.len() || hits < cache.len() {

@@ -218,24 +218,8 @@ pub fn validate_recordings(
         to_check.push((r, m));
     }
     // Each recording is checked on its own: on every core, then reported in order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = to_check.len().div_ceil(threads).max(1);
-    let findings: Vec<Vec<(Severity, String)>> = std::thread::scope(|scope| {
-        let parts: Vec<_> = to_check
-            .chunks(per_thread)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(r, m)| recording_findings(r, m))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| part.join().expect("a recording check panicked"))
-            .collect()
-    });
+    let findings: Vec<Vec<(Severity, String)>> =
+        conform::parallel::map_in_order(&to_check, |(r, m)| recording_findings(r, m));
     for (severity, line) in findings.into_iter().flatten() {
         match severity {
             Severity::Violation => out.violations.push(line),

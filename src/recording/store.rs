@@ -27,21 +27,7 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
     let cache = Cache::read(dir, "recordings");
     // Parsing YAML is nearly all of a replay's start-up with many recordings, and the files
     // are independent: read them on every core, then keep the results in file order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = files.len().div_ceil(threads).max(1);
-    let cache = &cache;
-    let read: Vec<Read<'_>> = std::thread::scope(|scope| {
-        let parts: Vec<_> = files
-            .chunks(per_thread)
-            .map(|part| {
-                scope.spawn(move || part.iter().map(|f| read_one(f, cache)).collect::<Vec<_>>())
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| part.join().expect("a recording loader panicked"))
-            .collect()
-    });
+    let read: Vec<Read<'_>> = crate::parallel::map_in_order(&files, |f| read_one(f, &cache));
     let hits = read.iter().filter(|r| r.cached.is_some()).count();
     if hits < files.len() || hits < cache.len() {
         let fresh: Vec<Option<Box<serde_json::value::RawValue>>> = read

@@ -203,24 +203,8 @@ impl Replay {
                     .map(|(i, x)| (r.file.as_path(), i + 1, x))
             })
             .collect();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per_thread = all.len().div_ceil(threads).max(1);
-        let prepared: Vec<Result<Prepared, String>> = std::thread::scope(|scope| {
-            let parts: Vec<_> = all
-                .chunks(per_thread)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|&(file, position, x)| prepare(file, position, x))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|part| part.join().expect("a replay builder panicked"))
-                .collect()
-        });
+        let prepared: Vec<Result<Prepared, String>> =
+            crate::parallel::map_in_order(&all, |&(file, position, x)| prepare(file, position, x));
         let mut replay = Replay::empty();
         for p in prepared {
             replay.insert(p?);
