@@ -93,14 +93,7 @@ fn expected(x: &RecordedExchange) -> Expected {
         status: x.response.status,
         headers: x
             .response
-            .headers
-            .iter()
-            .filter(|(n, _)| {
-                !matches!(
-                    n.to_ascii_lowercase().as_str(),
-                    "content-length" | "transfer-encoding" | "connection"
-                )
-            })
+            .served_headers()
             .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
             .collect(),
         body: x.response.body_bytes().expect("recorded body"),

@@ -204,14 +204,7 @@ fn stub(recording: &Recording, i: usize) -> Result<Value, ExportError> {
     let mut out = Map::new();
     out.insert("status".into(), json!(response.status));
     let headers: Map<String, Value> = response
-        .headers
-        .iter()
-        .filter(|(n, _)| {
-            !matches!(
-                n.to_ascii_lowercase().as_str(),
-                "content-length" | "transfer-encoding" | "connection"
-            )
-        })
+        .served_headers()
         .map(|(n, v)| (n.clone(), Value::String(v.clone())))
         .collect();
     out.insert("headers".into(), Value::Object(headers));

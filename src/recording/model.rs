@@ -256,6 +256,18 @@ pub fn canonical(v: &Value) -> String {
 }
 
 impl RecordedResponse {
+    /// The recorded headers a server sends as they are: all but `content-length`,
+    /// `transfer-encoding` and `connection`, which the server computes from the body and the
+    /// connection.
+    pub fn served_headers(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.headers.iter().filter(|(n, _)| {
+            !matches!(
+                n.to_ascii_lowercase().as_str(),
+                "content-length" | "transfer-encoding" | "connection"
+            )
+        })
+    }
+
     /// The body's bytes, exactly as recorded.
     pub fn body_bytes(&self) -> Result<Vec<u8>, String> {
         match (&self.body, &self.body_base64) {

@@ -249,9 +249,14 @@ pub fn load_recording(file: &Path) -> Result<Recording, Vec<CaseError>> {
 
 /// Writes a recording to `path` atomically, creating folders as needed.
 pub fn write_recording(path: &Path, recording: &Recording) -> std::io::Result<()> {
+    write_atomically(path, recording_text(recording)?.as_bytes())
+}
+
+/// A recording file's text: the header line, then the recording as YAML.
+fn recording_text(recording: &Recording) -> std::io::Result<String> {
     let text = crate::yaml::to_string(recording).map_err(std::io::Error::other)?;
     let header = "# conform recording: see cases/FORMAT.md. Secrets are never written here.\n";
-    write_atomically(path, format!("{header}{text}").as_bytes())
+    Ok(format!("{header}{text}"))
 }
 
 /// Writes a recording like `write_recording`, but leaves the flush to disk to `syncer`: the
@@ -262,9 +267,7 @@ pub fn write_recording_later(
     recording: &Recording,
     syncer: &Syncer,
 ) -> std::io::Result<()> {
-    let text = crate::yaml::to_string(recording).map_err(std::io::Error::other)?;
-    let header = "# conform recording: see cases/FORMAT.md. Secrets are never written here.\n";
-    write_renamed(path, format!("{header}{text}").as_bytes(), false)?;
+    write_renamed(path, recording_text(recording)?.as_bytes(), false)?;
     syncer.written();
     Ok(())
 }

@@ -460,15 +460,7 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
         .map_err(|e| format!("{}: {e}", file.display()))?;
     let headers: Vec<(String, String)> = exchange
         .response
-        .headers
-        .iter()
-        // hyper computes these from the body and the connection.
-        .filter(|(n, _)| {
-            !matches!(
-                n.to_ascii_lowercase().as_str(),
-                "content-length" | "transfer-encoding" | "connection"
-            )
-        })
+        .served_headers()
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
     let mut served_headers = http::HeaderMap::new();
