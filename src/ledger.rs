@@ -8,7 +8,7 @@
 //! missing `why`) with `path:line:column`, through `crate::yaml` and `case::locate`. Applying it
 //! is pure: results in, results out; nothing here prints.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -80,8 +80,15 @@ struct RawEntry {
 /// that holds both a `suite.yaml` and a `known-divergences.yaml`.
 pub fn discover(cases: &[Case]) -> Vec<PathBuf> {
     let mut found: Vec<(PathBuf, PathBuf)> = Vec::new();
+    // Each folder is looked at once, however many cases sit under it (ten thousand cases in
+    // one folder would otherwise cost ten thousand look-ups of each folder above it).
+    let mut looked: HashSet<&Path> = HashSet::new();
     for case in cases {
         for dir in case.file.ancestors().skip(1) {
+            if !looked.insert(dir) {
+                // Seen before, and so were all the folders above it.
+                break;
+            }
             let ledger = dir.join(LEDGER_FILE);
             if !(dir.join(crate::case::SUITE_FILE).is_file() && ledger.is_file()) {
                 continue;

@@ -42,7 +42,7 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
     files.dedup();
 
     let mut settings = SettingsCache::default();
-    let defaults: Vec<Defaults> = files
+    let defaults: Vec<std::sync::Arc<Defaults>> = files
         .iter()
         .map(|file| settings.for_file(file, &mut errors))
         .collect();
@@ -56,7 +56,8 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
     let cache = cache.as_ref();
     // Reading and checking case files is most of a large suite's start, and each file is
     // independent: load them on every core, then keep the results in file order.
-    let with_defaults: Vec<(&PathBuf, &Defaults)> = files.iter().zip(&defaults).collect();
+    let with_defaults: Vec<(&PathBuf, &Defaults)> =
+        files.iter().zip(defaults.iter().map(|d| &**d)).collect();
     let read: Vec<ReadCase<'_>> =
         crate::parallel::map_in_order(&with_defaults, |&(file, defaults)| {
             read_case(file, defaults, extra_vars, cache)
@@ -148,10 +149,22 @@ fn collect_files(
             return;
         }
     };
-    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    // The entry's own type needs no look-up of its own on most file systems; a symlink is
+    // followed to see what it points at.
+    let mut children: Vec<(PathBuf, bool)> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let path = e.path();
+            let is_dir = match e.file_type() {
+                Ok(t) if !t.is_symlink() => t.is_dir(),
+                _ => path.is_dir(),
+            };
+            Some((path, is_dir))
+        })
+        .collect();
     children.sort();
-    for child in children {
-        if child.is_dir() {
+    for (child, is_dir) in children {
+        if is_dir {
             collect_files(&child, files, errors, seen);
         } else if is_case_file(&child) {
             files.push(child);
@@ -179,7 +192,8 @@ struct Defaults {
 
 #[derive(Default)]
 struct SettingsCache {
-    by_dir: HashMap<PathBuf, Defaults>,
+    /// Shared by every file of the folder: a suite's defaults are not copied per case.
+    by_dir: HashMap<PathBuf, std::sync::Arc<Defaults>>,
     reported: HashSet<PathBuf>,
     models: HashMap<PathBuf, std::sync::Arc<crate::model::Model>>,
 }
@@ -195,12 +209,12 @@ struct RawSuite {
 }
 
 impl SettingsCache {
-    fn for_file(&mut self, file: &Path, errors: &mut Vec<CaseError>) -> Defaults {
+    fn for_file(&mut self, file: &Path, errors: &mut Vec<CaseError>) -> std::sync::Arc<Defaults> {
         let dir = file.parent().unwrap_or(Path::new("")).to_owned();
         self.for_dir(&dir, errors)
     }
 
-    fn for_dir(&mut self, dir: &Path, errors: &mut Vec<CaseError>) -> Defaults {
+    fn for_dir(&mut self, dir: &Path, errors: &mut Vec<CaseError>) -> std::sync::Arc<Defaults> {
         if let Some(d) = self.by_dir.get(dir) {
             return d.clone();
         }
@@ -208,7 +222,7 @@ impl SettingsCache {
         // system root, or at the working directory when the path is relative.
         let mut defaults = match dir.parent() {
             Some(parent) if !dir.as_os_str().is_empty() && dir != Path::new("/") => {
-                self.for_dir(parent, errors)
+                Defaults::clone(&self.for_dir(parent, errors))
             }
             _ => Defaults::default(),
         };
@@ -231,6 +245,7 @@ impl SettingsCache {
                 }
             }
         }
+        let defaults = std::sync::Arc::new(defaults);
         self.by_dir.insert(dir.to_owned(), defaults.clone());
         defaults
     }
@@ -1271,15 +1286,19 @@ fn convert_alternative(ctx: &mut Ctx<'_>, at: &[Seg], raw: RawAlternative) -> Op
         }
     };
 
-    (ctx.errors.len() == errors_before).then(|| Alternative {
-        expect: MessageExpect {
+    (ctx.errors.len() == errors_before).then(|| {
+        let expect = MessageExpect {
             start,
             headers,
             absent_headers,
             body,
             error,
-        },
-        status_sources,
+        };
+        Alternative {
+            uses_vars: !expect.var_names().is_empty(),
+            expect,
+            status_sources,
+        }
     })
 }
 

@@ -140,6 +140,9 @@ pub struct Guess {
 #[derive(Clone, Debug)]
 pub struct Alternative {
     pub expect: MessageExpect,
+    /// Whether `expect` holds any `{{variable}}`: one that holds none is used as it is, with
+    /// nothing to fill in.
+    pub uses_vars: bool,
     /// Where each accepted status (code or class) comes from, when the case says.
     pub status_sources: Vec<(StatusSpec, String)>,
 }

@@ -73,10 +73,18 @@ impl std::error::Error for UsageError {}
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    // One worker for every two cores, unless TOKIO_WORKER_THREADS says otherwise. conform's
+    // own work is light beside waiting for answers, and the endpoint it judges (an emulator,
+    // the built-in replay's own runtime) usually runs on the same machine: on 2 cores, a
+    // second worker only made the two fight over the cases' tasks and wake each other
+    // (bench/issue11.sh figure 3: a third more CPU for the same wall time).
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        builder.worker_threads((cores / 2).max(1));
+    }
+    let runtime = match builder.build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -85,7 +93,13 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run::run(args).await,
+            // On a worker of the runtime, beside the cases' tasks: a case that ends wakes the
+            // loop that collects results on the same thread, not the main one (a wake-up
+            // across threads costs more than a whole case's checks).
+            Command::Run(args) => match tokio::spawn(run::run(args)).await {
+                Ok(result) => result,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            },
             Command::Compare(args) => compare::compare(args).await,
             Command::Check(args) => inspect::check(args),
             Command::List(args) => inspect::list(args),

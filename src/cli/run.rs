@@ -2,6 +2,7 @@
 //! diff for each failure or difference from a labelled guess and the harmless differences
 //! under it, write `--junit`/`--json`, end with `N passed, N failed, N skipped`.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -171,12 +172,9 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         .map(|dir| Snapshots::new(dir, &args, &target));
     let mut overrides: Vec<(usize, Outcome)> = Vec::new();
     let mut snapshot_error = None;
-    let mut results = runner::run_cases_shared(
-        cases.clone(),
-        &selected,
-        &target,
-        &options,
-        |case, result| {
+    let printer = Printer {
+        out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+        render: |case: &Case, result: &CaseResult| {
             // The ledger first: snapshots and output see what the run judges.
             let mut shown = ledger.apply(case, result);
             if !matches!(
@@ -195,10 +193,11 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
                     Err(e) => snapshot_error = Some(e),
                 }
             }
-            print!("{}", scrub(render_result(case, &shown, strict, &style)));
+            scrub(render_result(case, &shown, strict, &style))
         },
-    )
-    .await;
+    };
+    let mut results =
+        runner::run_cases_shared(cases.clone(), &selected, &target, &options, printer).await;
     if let Some(e) = snapshot_error {
         return Err(e.context("cannot write snapshots"));
     }
@@ -218,11 +217,34 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         eprintln!("conform: wrote the ledger {}", path.display());
     }
     println!("{}", summary_lines(&summary, strict));
+    // The process ends now: freeing ten thousand cases and results one by one would only
+    // delay the exit (the operating system takes the memory back at once).
+    std::mem::forget(results);
+    std::mem::forget(cases);
     Ok(if summary.all_passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Prints each result as the runner hands it over, in batches: what is ready is written
+/// together, and flushed whenever the next result has to be waited for.
+struct Printer<F> {
+    out: std::io::BufWriter<std::io::Stdout>,
+    render: F,
+}
+
+impl<F: FnMut(&Case, &CaseResult) -> String> runner::Progress for Printer<F> {
+    fn result(&mut self, case: &Case, result: &CaseResult) {
+        let text = (self.render)(case, result);
+        // A closed stdout (`| head`) stops the printing, not the run: its results still count.
+        let _ = self.out.write_all(text.as_bytes());
+    }
+
+    fn waiting(&mut self) {
+        let _ = self.out.flush();
+    }
 }
 
 /// `--ledger FILE`, or the `known-divergences.yaml` files beside the suites; every error of

@@ -5,8 +5,8 @@ mod run;
 mod select;
 
 pub use run::{
-    CaseResult, Judgement, Note, Outcome, RunOptions, StepExchange, Strictness, Summary, Target,
-    run_case, run_cases, run_cases_shared,
+    CaseResult, Judgement, Note, Outcome, Progress, RunOptions, StepExchange, Strictness, Summary,
+    Target, run_case, run_cases, run_cases_shared,
 };
 pub use select::{Selection, parse_shard};
 

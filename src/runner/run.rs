@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 
 use crate::case::{Alternative, Case, Provenance, TargetKind};
 use crate::exchange::{Request, Response};
@@ -206,6 +206,22 @@ impl Summary {
     }
 }
 
+/// What a caller is told while a run goes: each result in suite order, and the moments when
+/// no further result is ready yet. A closure `FnMut(&Case, &CaseResult)` is one.
+pub trait Progress {
+    /// A case finished, and every case before it too.
+    fn result(&mut self, case: &Case, result: &CaseResult);
+    /// No further result is ready yet (the next one has to be waited for): the moment to flush
+    /// what was printed, so that output is written in batches yet never held back.
+    fn waiting(&mut self) {}
+}
+
+impl<F: FnMut(&Case, &CaseResult)> Progress for F {
+    fn result(&mut self, case: &Case, result: &CaseResult) {
+        self(case, result)
+    }
+}
+
 /// Runs the selected cases (`selected` are indices into `cases`) and returns their results
 /// in that order; `on_result` sees each one as soon as it and all before it are done. A copy of
 /// `cases` is shared with the runtime's workers: `run_cases_shared` takes one already shared.
@@ -234,7 +250,7 @@ pub async fn run_cases_shared(
     selected: &[usize],
     target: &Target,
     options: &RunOptions,
-    mut on_result: impl FnMut(&Case, &CaseResult),
+    mut progress: impl Progress,
 ) -> Vec<CaseResult> {
     let jobs = options.jobs.max(1);
     let target = Arc::new(target.clone());
@@ -246,12 +262,21 @@ pub async fn run_cases_shared(
         })
         .buffered(jobs);
     let mut results = Vec::with_capacity(selected.len());
-    while let Some(joined) = stream.next().await {
+    loop {
+        let next = match stream.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                progress.waiting();
+                stream.next().await
+            }
+        };
+        let Some(joined) = next else { break };
         // A case's task only ends early if it panicked: that is a bug, and shown as one.
         let result = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-        on_result(&cases[result.index], &result);
+        progress.result(&cases[result.index], &result);
         results.push(result);
     }
+    progress.waiting();
     results
 }
 
@@ -299,7 +324,11 @@ fn check_alternatives(
 ) -> Result<Checked, crate::matching::ResolveError> {
     let mut closest: Option<Verdict> = None;
     for alternative in alternatives {
-        let verdict = evaluate(&alternative.expect.resolve(vars)?, observed);
+        let verdict = if alternative.uses_vars {
+            evaluate(&alternative.expect.resolve(vars)?, observed)
+        } else {
+            evaluate(&alternative.expect, observed)
+        };
         if verdict.passed() {
             return Ok(Checked::Passed(verdict.notes));
         }
