@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -75,39 +76,26 @@ fn nanos(t: SystemTime) -> i128 {
     }
 }
 
-#[derive(Serialize)]
-struct CacheFile<'a> {
+/// The cache file as read. Each entry's `parsed` is borrowed from the file's text: the loader
+/// parses it on its own thread, straight from that text (no copy per entry).
+#[derive(Deserialize)]
+struct CacheFileRead<'a> {
     format: u32,
     /// What the files are ("recordings" or "cases").
-    kind: &'a str,
+    kind: String,
     /// The conform binary that wrote it.
     binary: String,
     /// The cached files, by path as found under the folder.
-    files: Vec<Cached<'a>>,
-}
-
-#[derive(Serialize)]
-struct Cached<'a> {
-    path: &'a Path,
-    stamp: &'a Stamp,
-    parsed: &'a RawValue,
-}
-
-/// The same file as read: each entry's `parsed` is kept as JSON text, parsed only when a
-/// loader takes it (on the loader's own thread).
-#[derive(Deserialize)]
-struct CacheFileRead {
-    format: u32,
-    kind: String,
-    binary: String,
-    files: Vec<CachedRead>,
+    #[serde(borrow)]
+    files: Vec<CachedRead<'a>>,
 }
 
 #[derive(Deserialize)]
-struct CachedRead {
+struct CachedRead<'a> {
     path: PathBuf,
     stamp: Stamp,
-    parsed: Box<RawValue>,
+    #[serde(borrow)]
+    parsed: &'a RawValue,
 }
 
 /// What a folder's cache holds, by path, with the files' stamps.
@@ -115,7 +103,10 @@ pub struct Cache {
     /// The folder; paths in the cache are relative to it, so that it serves whatever path
     /// the folder is reached by.
     dir: PathBuf,
-    by_path: HashMap<PathBuf, (Stamp, Box<RawValue>)>,
+    /// The cache file's text, read once.
+    text: String,
+    /// Where in `text` each file's JSON is.
+    by_path: HashMap<PathBuf, (Stamp, Range<usize>)>,
 }
 
 fn enabled() -> bool {
@@ -139,25 +130,36 @@ impl Cache {
     pub fn read(dir: &Path, kind: &str) -> Cache {
         let mut cache = Cache {
             dir: dir.to_owned(),
+            text: String::new(),
             by_path: HashMap::new(),
         };
         if !enabled() {
             return cache;
         }
-        let Ok(bytes) = fs::read(dir.join(CACHE_FILE)) else {
+        let Some(text) = fs::read(dir.join(CACHE_FILE))
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+        else {
             return cache;
         };
-        let Ok(file) = serde_json::from_slice::<CacheFileRead>(&bytes) else {
+        let Ok(file) = serde_json::from_str::<CacheFileRead>(&text) else {
             return cache;
         };
         if file.format != FORMAT || file.kind != kind || Some(file.binary) != binary() {
             return cache;
         }
+        let start_of_text = text.as_ptr() as usize;
         cache.by_path = file
             .files
             .into_iter()
-            .map(|c| (c.path, (c.stamp, c.parsed)))
+            .map(|c| {
+                // `parsed` is a slice of `text`: its place in it.
+                let json = c.parsed.get();
+                let start = json.as_ptr() as usize - start_of_text;
+                (c.path, (c.stamp, start..start + json.len()))
+            })
             .collect();
+        cache.text = text;
         cache
     }
 
@@ -172,14 +174,15 @@ impl Cache {
 
     /// What `path` parsed to (as the JSON the cache keeps, and as a `T`), when the file is
     /// still the one the cache saw; `None` too when the entry does not read as a `T`.
-    pub fn get<T: DeserializeOwned>(&self, path: &Path, stamp: &Stamp) -> Option<(T, &RawValue)> {
+    pub fn get<T: DeserializeOwned>(&self, path: &Path, stamp: &Stamp) -> Option<(T, &str)> {
         let relative = path.strip_prefix(&self.dir).ok()?;
-        let (cached, raw) = self.by_path.get(relative)?;
+        let (cached, range) = self.by_path.get(relative)?;
         if cached != stamp {
             return None;
         }
-        let parsed = serde_json::from_str(raw.get()).ok()?;
-        Some((parsed, raw))
+        let json = self.text.get(range.clone())?;
+        let parsed = serde_json::from_str(json).ok()?;
+        Some((parsed, json))
     }
 }
 
@@ -191,12 +194,46 @@ pub fn to_raw<T: Serialize>(value: &T) -> Option<Box<RawValue>> {
 /// Writes `dir`'s cache of `kind`: every file that parsed (its path, what it parsed to, its
 /// stamp when it was read), but those changed too recently to trust their stamps. Best effort:
 /// a cache that cannot be written is simply not there next time.
-pub fn write(dir: &Path, kind: &str, loaded: &[(&Path, &RawValue, &Stamp)]) {
+/// Each file's `parsed` is JSON text: from `to_raw`, or as `Cache::get` gave it.
+pub fn write(dir: &Path, kind: &str, loaded: &[(&Path, &str, &Stamp)]) {
     #[cfg(test)]
     let racy = RACY_IN_TESTS.with(|r| r.get());
     #[cfg(not(test))]
     let racy = RACY;
     write_with(dir, kind, loaded, racy);
+}
+
+/// The cache file's text: what `CacheFileRead` reads. Each entry's JSON goes in as it is (it is
+/// JSON already: serde_json wrote it, now or when the cache was last written).
+fn render(
+    kind: &str,
+    binary: &str,
+    files: &[(&Path, &Stamp, &str)],
+) -> serde_json::Result<Vec<u8>> {
+    let size: usize = files
+        .iter()
+        .map(|(p, _, j)| j.len() + p.as_os_str().len() + 128)
+        .sum();
+    let mut out = Vec::with_capacity(size + 256);
+    out.extend_from_slice(format!("{{\"format\":{FORMAT},\"kind\":").as_bytes());
+    serde_json::to_writer(&mut out, kind)?;
+    out.extend_from_slice(b",\"binary\":");
+    serde_json::to_writer(&mut out, binary)?;
+    out.extend_from_slice(b",\"files\":[");
+    for (i, (path, stamp, parsed)) in files.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"path\":");
+        serde_json::to_writer(&mut out, path)?;
+        out.extend_from_slice(b",\"stamp\":");
+        serde_json::to_writer(&mut out, stamp)?;
+        out.extend_from_slice(b",\"parsed\":");
+        out.extend_from_slice(parsed.as_bytes());
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -206,7 +243,7 @@ thread_local! {
     pub(crate) static RACY_IN_TESTS: std::cell::Cell<Duration> = const { std::cell::Cell::new(RACY) };
 }
 
-fn write_with(dir: &Path, kind: &str, loaded: &[(&Path, &RawValue, &Stamp)], racy: Duration) {
+fn write_with(dir: &Path, kind: &str, loaded: &[(&Path, &str, &Stamp)], racy: Duration) {
     if !enabled() {
         return;
     }
@@ -214,24 +251,12 @@ fn write_with(dir: &Path, kind: &str, loaded: &[(&Path, &RawValue, &Stamp)], rac
         return;
     };
     let now = nanos(SystemTime::now());
-    let files = loaded
+    let files: Vec<(&Path, &Stamp, &str)> = loaded
         .iter()
         .filter(|(_, _, stamp)| !stamp.racy(now, racy))
-        .filter_map(|&(path, parsed, stamp)| {
-            Some(Cached {
-                path: path.strip_prefix(dir).ok()?,
-                stamp,
-                parsed,
-            })
-        })
+        .filter_map(|&(path, parsed, stamp)| Some((path.strip_prefix(dir).ok()?, stamp, parsed)))
         .collect();
-    let file = CacheFile {
-        format: FORMAT,
-        kind,
-        binary,
-        files,
-    };
-    let Ok(bytes) = serde_json::to_vec(&file) else {
+    let Ok(bytes) = render(kind, &binary, &files) else {
         return;
     };
     // A cache is a copy: renamed into place whole, but not worth a sync.
@@ -251,7 +276,7 @@ mod tests {
         let refs: Vec<_> = loaded
             .iter()
             .zip(&raws)
-            .map(|((r, s), raw)| (r.file.as_path(), raw.as_ref(), s))
+            .map(|((r, s), raw)| (r.file.as_path(), raw.get(), s))
             .collect();
         write_with(dir, "recordings", &refs, racy);
     }

@@ -65,11 +65,11 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
     if let (Some(dir), Some(cache)) = (cache_dir, cache) {
         let hits = read.iter().filter(|r| r.cached.is_some()).count();
         if hits < files.len() || hits < cache.len() {
-            let good: Vec<(&Path, &serde_json::value::RawValue, &Stamp)> = files
+            let good: Vec<(&Path, &str, &Stamp)> = files
                 .iter()
                 .zip(&read)
                 .filter_map(|(file, r)| {
-                    let raw = r.cached.or(r.fresh.as_deref())?;
+                    let raw = r.cached.or(r.fresh.as_deref().map(|f| f.get()))?;
                     Some((file.as_path(), raw, r.stamp.as_ref()?))
                 })
                 .collect();
@@ -621,7 +621,7 @@ fn key(parent: &[Seg], k: &str) -> Vec<Seg> {
 struct ReadCase<'a> {
     result: Result<Case, Vec<CaseError>>,
     stamp: Option<Stamp>,
-    cached: Option<&'a serde_json::value::RawValue>,
+    cached: Option<&'a str>,
     fresh: Option<Box<serde_json::value::RawValue>>,
 }
 

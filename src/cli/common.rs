@@ -122,8 +122,22 @@ pub fn load_replay_with(
             if n == 1 { "" } else { "s" }
         ))
     })?;
-    check(&recordings)?;
-    Replay::new(&recordings).map_err(|e| UsageError(e).into())
+    // The check and the index read the same recordings and neither needs the other: each
+    // runs while the other does (a serial part of one, loading a model, say, overlaps the other).
+    let (checked, replay) = std::thread::scope(|scope| {
+        let index = scope.spawn(|| Replay::new(&recordings));
+        let checked = check(&recordings);
+        let replay = index
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (checked, replay)
+    });
+    checked?;
+    let replay = replay.map_err(UsageError)?;
+    // The replay holds what it serves: the loaded recordings are freed off the way to the
+    // first answer.
+    std::thread::spawn(move || drop(recordings));
+    Ok(replay)
 }
 
 /// Starts the replay of `dir` on an ephemeral loopback port.

@@ -37,12 +37,12 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
                 _ => None,
             })
             .collect();
-        let good: Vec<(&Path, &serde_json::value::RawValue, &Stamp)> = read
+        let good: Vec<(&Path, &str, &Stamp)> = read
             .iter()
             .zip(&fresh)
             .filter_map(|(r, fresh)| {
                 let recording = r.result.as_ref().ok()?;
-                let raw = r.cached.or(fresh.as_deref())?;
+                let raw = r.cached.or(fresh.as_deref().map(|f| f.get()))?;
                 Some((recording.file.as_path(), raw, r.stamp.as_ref()?))
             })
             .collect();
@@ -67,7 +67,7 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
 struct Read<'a> {
     result: Result<Recording, Vec<CaseError>>,
     stamp: Option<Stamp>,
-    cached: Option<&'a serde_json::value::RawValue>,
+    cached: Option<&'a str>,
 }
 
 fn read_one<'a>(file: &Path, cache: &'a Cache) -> Read<'a> {
