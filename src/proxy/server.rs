@@ -20,7 +20,7 @@ use crate::case::SignatureMode;
 use crate::compare::ExchangeResult;
 use crate::exchange::{Headers, RUN_ID_HEADER, Request, Response};
 use crate::replay::server::{
-    aws_error, read_request, serve_connections, serve_on_own_thread, too_large,
+    Workers, aws_error, read_request, serve_connections, serve_on_own_thread, too_large,
 };
 use crate::replay::{Answer, admin};
 
@@ -111,12 +111,17 @@ impl ProxyServer {
             last_request: AtomicU64::new(0),
         });
         let for_thread = state.clone();
-        let stop = serve_on_own_thread("conform-proxy", listener, move |listener| {
-            serve_connections(listener, move |request| {
-                let state = for_thread.clone();
-                async move { handle(request, &state).await }
-            })
-        })
+        let stop = serve_on_own_thread(
+            "conform-proxy",
+            listener,
+            Workers::HalfTheCores,
+            move |listener| {
+                serve_connections(listener, move |request| {
+                    let state = for_thread.clone();
+                    async move { handle(request, &state).await }
+                })
+            },
+        )
         .map_err(|source| ProxyError::Bind {
             addr: address.to_string(),
             source,
