@@ -185,7 +185,8 @@ fn is_case_file(path: &Path) -> bool {
 #[derive(Clone, Debug, Default)]
 struct Defaults {
     target_prefix: Option<String>,
-    vars: Vars,
+    /// Shared with every case that adds no variables of its own.
+    vars: std::sync::Arc<Vars>,
     /// The service model a `suite.yaml` names (`model:`), loaded once per file.
     model: Option<std::sync::Arc<crate::model::Model>>,
 }
@@ -233,7 +234,7 @@ impl SettingsCache {
                     if raw.target_prefix.is_some() {
                         defaults.target_prefix = raw.target_prefix;
                     }
-                    defaults.vars.extend(raw.vars);
+                    std::sync::Arc::make_mut(&mut defaults.vars).extend(raw.vars);
                     if let Some(model) = raw.model {
                         defaults.model = self.model(&file, &dir.join(model), errors);
                     }
@@ -709,14 +710,21 @@ fn convert_case(
         );
     }
 
-    let mut vars = defaults.vars.clone();
-    vars.extend(convert_vars(
+    let own = convert_vars(
         &raw.vars,
         &[Seg::Key("vars".into())],
         file,
         &source,
         &mut ctx.errors,
-    ));
+    );
+    // Most cases add none: they share their suite's (a copy each was 2 KB a case).
+    let vars = if own.is_empty() {
+        defaults.vars.clone()
+    } else {
+        let mut merged = Vars::clone(&defaults.vars);
+        merged.extend(own);
+        std::sync::Arc::new(merged)
+    };
 
     let operation_default = file
         .parent()

@@ -106,8 +106,9 @@ pub struct Case {
     pub tags: Vec<String>,
     pub covers: Vec<String>,
     pub skip: BTreeMap<TargetKind, String>,
-    /// Suite defaults merged with the case's own `vars`.
-    pub vars: Vars,
+    /// Suite defaults merged with the case's own `vars` (shared with the suite's when the
+    /// case adds none).
+    pub vars: std::sync::Arc<Vars>,
     pub steps: Vec<Step>,
     /// The file the case came from, as given (relative paths stay relative).
     pub file: PathBuf,

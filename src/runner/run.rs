@@ -357,8 +357,15 @@ async fn run_steps(
     // of the step passed.
     let mut differs: Option<Outcome> = None;
     let inferred = case.provenance == Provenance::Inferred;
-    let mut vars = case.vars.clone();
-    vars.extend(options.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+    // The case's own variables as they are, copied only when the command line adds some or a
+    // capture does.
+    let mut vars: std::borrow::Cow<'_, Vars> = if options.vars.is_empty() {
+        std::borrow::Cow::Borrowed(&*case.vars)
+    } else {
+        let mut v = Vars::clone(&case.vars);
+        v.extend(options.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        std::borrow::Cow::Owned(v)
+    };
     for (step_index, step) in case.steps.iter().enumerate() {
         let errored = |message: String| Outcome::Errored {
             step: step_index,
@@ -480,7 +487,7 @@ async fn run_steps(
         for capture in &step.capture {
             match capture.from.extract(&response) {
                 Some(value) => {
-                    vars.insert(capture.name.clone(), value);
+                    vars.to_mut().insert(capture.name.clone(), value);
                 }
                 // The answer differed from the guess, so what the later steps need may
                 // well be missing: the case stands as a difference from a guess, not an error.
