@@ -1,6 +1,19 @@
 //! `map_in_order`: the loaders' one way to use every core. Loading case files and recordings,
 //! checking recordings against their model and building the replay index all do independent
-//! work per item and must keep the items' order.
+//! work per item and must keep the items' order. `half_the_cores`: how many workers a runtime
+//! gets that should leave the rest of the machine to the endpoint it talks to.
+
+/// One tokio worker per two cores (at least one), or `None` when `TOKIO_WORKER_THREADS` is set
+/// (tokio then reads it itself). For the CLI's runtime and the proxy's: the endpoint judged or
+/// proxied usually shares the machine, and on 2 cores a second worker only passed work between
+/// threads (bench/issue11.sh figure 3, bench/proxy.py).
+pub fn half_the_cores() -> Option<usize> {
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_some() {
+        return None;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Some((cores / 2).max(1))
+}
 
 /// `f` applied to every item, the items split into one contiguous part per core, each part on
 /// a thread of its own; the results in the items' order. A panic in `f` is re-raised.

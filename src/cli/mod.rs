@@ -80,9 +80,8 @@ pub fn main() -> ExitCode {
     // the built-in replay's own runtime) usually runs on the same machine: on 2 cores, a
     // second worker only made the two fight over the cases' tasks and wake each other
     // (bench/issue11.sh figure 3: a third more CPU for the same wall time).
-    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        builder.worker_threads((cores / 2).max(1));
+    if let Some(n) = conform::parallel::half_the_cores() {
+        builder.worker_threads(n);
     }
     let runtime = match builder.build() {
         Ok(r) => r,

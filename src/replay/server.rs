@@ -149,10 +149,9 @@ where
             let mut builder = tokio::runtime::Builder::new_multi_thread();
             builder.thread_name(worker).enable_all();
             if workers == Workers::HalfTheCores
-                && std::env::var_os("TOKIO_WORKER_THREADS").is_none()
+                && let Some(n) = crate::parallel::half_the_cores()
             {
-                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-                builder.worker_threads((cores / 2).max(1));
+                builder.worker_threads(n);
             }
             let runtime = match builder.build() {
                 Ok(r) => r,
