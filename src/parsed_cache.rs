@@ -30,7 +30,7 @@ pub const CACHE_FILE: &str = ".conform-cache";
 const RACY: Duration = Duration::from_secs(2);
 
 /// Bumped whenever what the cache holds changes meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What identifies one version of a file without reading it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,26 +76,48 @@ fn nanos(t: SystemTime) -> i128 {
     }
 }
 
-/// The cache file as read. Each entry's `parsed` is borrowed from the file's text: the loader
-/// parses it on its own thread, straight from that text (no copy per entry).
-#[derive(Deserialize)]
-struct CacheFileRead<'a> {
+/// The cache file's first line.
+#[derive(Serialize, Deserialize)]
+struct Header {
     format: u32,
     /// What the files are ("recordings" or "cases").
     kind: String,
     /// The conform binary that wrote it.
     binary: String,
-    /// The cached files, by path as found under the folder.
-    #[serde(borrow)]
-    files: Vec<CachedRead<'a>>,
+    /// How many files it holds: one index line each follows.
+    files: usize,
 }
 
-#[derive(Deserialize)]
-struct CachedRead<'a> {
-    path: PathBuf,
-    stamp: Stamp,
-    #[serde(borrow)]
-    parsed: &'a RawValue,
+/// The file's bytes: mapped where the system can (nothing is copied, and only the pages of
+/// entries asked for are read), read otherwise.
+enum Bytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Read(v) => v,
+        }
+    }
+}
+
+fn read_bytes(path: &Path) -> Option<Bytes> {
+    let file = fs::File::open(path).ok()?;
+    // Safety: the cache is only ever replaced whole, by a rename (`write_with`), so the mapped
+    // file itself never changes while it is mapped. A user truncating it in place by hand is
+    // the one way to break that, as for any mapped file (ripgrep takes the same view).
+    match unsafe { memmap2::Mmap::map(&file) } {
+        Ok(map) => Some(Bytes::Mapped(map)),
+        Err(_) => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut &file, &mut bytes).ok()?;
+            Some(Bytes::Read(bytes))
+        }
+    }
 }
 
 /// What a folder's cache holds, by path, with the files' stamps.
@@ -103,9 +125,9 @@ pub struct Cache {
     /// The folder; paths in the cache are relative to it, so that it serves whatever path
     /// the folder is reached by.
     dir: PathBuf,
-    /// The cache file's text, read once.
-    text: String,
-    /// Where in `text` each file's JSON is.
+    /// The cache file's bytes.
+    bytes: Bytes,
+    /// Where in `bytes` each file's JSON is.
     by_path: HashMap<PathBuf, (Stamp, Range<usize>)>,
 }
 
@@ -127,39 +149,26 @@ fn binary() -> Option<String> {
 
 impl Cache {
     /// The cache of `dir` if it holds files of `kind`, or an empty one.
+    ///
+    /// The file is a JSON header line, one index line per file (`len mtime_ns ctime_ns ino
+    /// json_len path`), then every file's JSON, one after another in index order. Reading it
+    /// is reading the index: no entry's JSON is looked at until it is asked for.
     pub fn read(dir: &Path, kind: &str) -> Cache {
         let mut cache = Cache {
             dir: dir.to_owned(),
-            text: String::new(),
+            bytes: Bytes::Read(Vec::new()),
             by_path: HashMap::new(),
         };
         if !enabled() {
             return cache;
         }
-        let Some(text) = fs::read(dir.join(CACHE_FILE))
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-        else {
+        let Some(bytes) = read_bytes(&dir.join(CACHE_FILE)) else {
             return cache;
         };
-        let Ok(file) = serde_json::from_str::<CacheFileRead>(&text) else {
-            return cache;
-        };
-        if file.format != FORMAT || file.kind != kind || Some(file.binary) != binary() {
-            return cache;
+        if let Some(by_path) = index(&bytes, kind) {
+            cache.by_path = by_path;
+            cache.bytes = bytes;
         }
-        let start_of_text = text.as_ptr() as usize;
-        cache.by_path = file
-            .files
-            .into_iter()
-            .map(|c| {
-                // `parsed` is a slice of `text`: its place in it.
-                let json = c.parsed.get();
-                let start = json.as_ptr() as usize - start_of_text;
-                (c.path, (c.stamp, start..start + json.len()))
-            })
-            .collect();
-        cache.text = text;
         cache
     }
 
@@ -174,16 +183,54 @@ impl Cache {
 
     /// What `path` parsed to (as the JSON the cache keeps, and as a `T`), when the file is
     /// still the one the cache saw; `None` too when the entry does not read as a `T`.
-    pub fn get<T: DeserializeOwned>(&self, path: &Path, stamp: &Stamp) -> Option<(T, &str)> {
+    pub fn get<T: DeserializeOwned>(&self, path: &Path, stamp: &Stamp) -> Option<(T, &[u8])> {
         let relative = path.strip_prefix(&self.dir).ok()?;
         let (cached, range) = self.by_path.get(relative)?;
         if cached != stamp {
             return None;
         }
-        let json = self.text.get(range.clone())?;
-        let parsed = serde_json::from_str(json).ok()?;
+        let json = self.bytes.get(range.clone())?;
+        let parsed = serde_json::from_slice(json).ok()?;
         Some((parsed, json))
     }
+}
+
+/// Each file's stamp and the place of its JSON, when `bytes` is a whole cache of `kind` written
+/// by this binary.
+fn index(bytes: &[u8], kind: &str) -> Option<HashMap<PathBuf, (Stamp, Range<usize>)>> {
+    let mut lines = bytes.split(|&b| b == b'\n');
+    let header: Header = serde_json::from_slice(lines.next()?).ok()?;
+    if header.format != FORMAT || header.kind != kind || Some(header.binary) != binary() {
+        return None;
+    }
+    let mut entries = Vec::with_capacity(header.files);
+    let mut at = 0;
+    for _ in 0..header.files {
+        let line = std::str::from_utf8(lines.next()?).ok()?;
+        at += line.len() + 1;
+        let mut fields = line.splitn(6, ' ');
+        let mut number = || fields.next()?.parse::<i128>().ok();
+        let stamp = Stamp {
+            len: u64::try_from(number()?).ok()?,
+            mtime_ns: number()?,
+            ctime_ns: number()?,
+            ino: u64::try_from(number()?).ok()?,
+        };
+        let json_len = usize::try_from(number()?).ok()?;
+        let path = PathBuf::from(fields.next()?);
+        entries.push((path, stamp, json_len));
+    }
+    // The JSON starts after the header line and the index.
+    let header_len = bytes.iter().position(|&b| b == b'\n')? + 1;
+    let mut start = header_len + at;
+    let mut by_path = HashMap::with_capacity(entries.len());
+    for (path, stamp, len) in entries {
+        let end = start.checked_add(len)?;
+        by_path.insert(path, (stamp, start..end));
+        start = end;
+    }
+    // A cut-short or overlong file is no cache.
+    (start == bytes.len()).then_some(by_path)
 }
 
 /// `value` as the JSON the cache keeps.
@@ -195,7 +242,7 @@ pub fn to_raw<T: Serialize>(value: &T) -> Option<Box<RawValue>> {
 /// stamp when it was read), but those changed too recently to trust their stamps. Best effort:
 /// a cache that cannot be written is simply not there next time.
 /// Each file's `parsed` is JSON text: from `to_raw`, or as `Cache::get` gave it.
-pub fn write(dir: &Path, kind: &str, loaded: &[(&Path, &str, &Stamp)]) {
+pub fn write(dir: &Path, kind: &str, loaded: &[(&Path, &[u8], &Stamp)]) {
     #[cfg(test)]
     let racy = RACY_IN_TESTS.with(|r| r.get());
     #[cfg(not(test))]
@@ -203,36 +250,48 @@ pub fn write(dir: &Path, kind: &str, loaded: &[(&Path, &str, &Stamp)]) {
     write_with(dir, kind, loaded, racy);
 }
 
-/// The cache file's text: what `CacheFileRead` reads. Each entry's JSON goes in as it is (it is
-/// JSON already: serde_json wrote it, now or when the cache was last written).
+/// The cache file's bytes, as `Cache::read` reads them. Each entry's JSON goes in as it is (it
+/// is JSON already: serde_json wrote it, now or when the cache was last written). A path that
+/// is not UTF-8 or holds a line break is left out: its file is parsed on every start.
 fn render(
     kind: &str,
     binary: &str,
-    files: &[(&Path, &Stamp, &str)],
+    files: &[(&Path, &Stamp, &[u8])],
 ) -> serde_json::Result<Vec<u8>> {
-    let size: usize = files
+    use std::io::Write as _;
+    let files: Vec<(&str, &Stamp, &[u8])> = files
         .iter()
-        .map(|(p, _, j)| j.len() + p.as_os_str().len() + 128)
-        .sum();
+        .filter_map(|&(p, s, j)| Some((p.to_str().filter(|p| !p.contains('\n'))?, s, j)))
+        .collect();
+    let size: usize = files.iter().map(|(p, _, j)| j.len() + p.len() + 80).sum();
     let mut out = Vec::with_capacity(size + 256);
-    out.extend_from_slice(format!("{{\"format\":{FORMAT},\"kind\":").as_bytes());
-    serde_json::to_writer(&mut out, kind)?;
-    out.extend_from_slice(b",\"binary\":");
-    serde_json::to_writer(&mut out, binary)?;
-    out.extend_from_slice(b",\"files\":[");
-    for (i, (path, stamp, parsed)) in files.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"{\"path\":");
-        serde_json::to_writer(&mut out, path)?;
-        out.extend_from_slice(b",\"stamp\":");
-        serde_json::to_writer(&mut out, stamp)?;
-        out.extend_from_slice(b",\"parsed\":");
-        out.extend_from_slice(parsed.as_bytes());
-        out.push(b'}');
+    serde_json::to_writer(
+        &mut out,
+        &Header {
+            format: FORMAT,
+            kind: kind.to_owned(),
+            binary: binary.to_owned(),
+            files: files.len(),
+        },
+    )?;
+    out.push(b'\n');
+    for (path, stamp, json) in &files {
+        let Stamp {
+            len,
+            mtime_ns,
+            ctime_ns,
+            ino,
+        } = stamp;
+        writeln!(
+            out,
+            "{len} {mtime_ns} {ctime_ns} {ino} {} {path}",
+            json.len()
+        )
+        .map_err(serde_json::Error::io)?;
     }
-    out.extend_from_slice(b"]}");
+    for (_, _, json) in &files {
+        out.extend_from_slice(json);
+    }
     Ok(out)
 }
 
@@ -243,7 +302,7 @@ thread_local! {
     pub(crate) static RACY_IN_TESTS: std::cell::Cell<Duration> = const { std::cell::Cell::new(RACY) };
 }
 
-fn write_with(dir: &Path, kind: &str, loaded: &[(&Path, &str, &Stamp)], racy: Duration) {
+fn write_with(dir: &Path, kind: &str, loaded: &[(&Path, &[u8], &Stamp)], racy: Duration) {
     if !enabled() {
         return;
     }
@@ -251,7 +310,7 @@ fn write_with(dir: &Path, kind: &str, loaded: &[(&Path, &str, &Stamp)], racy: Du
         return;
     };
     let now = nanos(SystemTime::now());
-    let files: Vec<(&Path, &Stamp, &str)> = loaded
+    let files: Vec<(&Path, &Stamp, &[u8])> = loaded
         .iter()
         .filter(|(_, _, stamp)| !stamp.racy(now, racy))
         .filter_map(|&(path, parsed, stamp)| Some((path.strip_prefix(dir).ok()?, stamp, parsed)))
@@ -276,7 +335,7 @@ mod tests {
         let refs: Vec<_> = loaded
             .iter()
             .zip(&raws)
-            .map(|((r, s), raw)| (r.file.as_path(), raw.get(), s))
+            .map(|((r, s), raw)| (r.file.as_path(), raw.get().as_bytes(), s))
             .collect();
         write_with(dir, "recordings", &refs, racy);
     }
@@ -304,9 +363,9 @@ mod tests {
         // The cache, not the file, is what is read now: tamper with the cached copy to see it.
         let cache = dir.path().join(CACHE_FILE);
         let text = fs::read_to_string(&cache).unwrap();
-        fs::write(&cache, text.replace("the test", "the cache")).unwrap();
+        fs::write(&cache, text.replace("the test", "the fake")).unwrap();
         let again = load_recordings(dir.path()).unwrap();
-        assert_eq!(again[0].source, "the cache");
+        assert_eq!(again[0].source, "the fake");
         assert_eq!(again[0].file, file);
         // The file changes: it is parsed again.
         fs::write(&file, RECORDING.replace("the test", "the edit")).unwrap();

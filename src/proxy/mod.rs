@@ -29,7 +29,7 @@ pub use server::{ProxyEvent, ProxyServer, ProxySink};
 use crate::aws::SecretScrubber;
 use crate::exchange::{Request, Response};
 use crate::http::Client;
-use crate::recording::{RecordedFrom, Recording, RecordingProvenance, load_recording};
+use crate::recording::{Created, RecordedFrom, Recording, RecordingProvenance, load_recording};
 use crate::replay::Replay;
 
 /// What the proxy does with a request, named as VCR names its record modes.
@@ -129,6 +129,9 @@ pub(crate) struct Shared {
     pub mode: Mode,
     pub recordings_dir: PathBuf,
     pub upstream: Option<Upstream>,
+    /// The upstream as recordings name it (user and password out, conform's secrets
+    /// scrubbed): the same for every recording, so worked out once.
+    endpoint: String,
     pub force: bool,
     pub judge: Option<Judge>,
     /// The replay answering requests; a recording written joins it at once.
@@ -161,7 +164,11 @@ impl Shared {
             message,
         })?;
         let recordings_dir = config.recordings;
+        let endpoint = config.upstream.as_ref().map_or_else(String::new, |u| {
+            crate::record::recorded_endpoint(u.client.base(), u.scrubber.as_ref())
+        });
         Ok(Shared {
+            endpoint,
             mode: config.mode,
             recordings_dir: recordings_dir.clone(),
             upstream: config.upstream,
@@ -267,13 +274,15 @@ impl Shared {
             .recordings
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let endpoint =
-            crate::record::recorded_endpoint(upstream.client.base(), upstream.scrubber.as_ref());
-        let endpoint = self.scrub(&endpoint);
+        let endpoint = self.scrub(&self.endpoint);
         // A file loaded at start that this session replaces (rare: `all` mode, or a name
         // collision) takes a rebuild; every other write joins the replay in O(1).
         let replaces_loaded =
             !recordings.written.contains_key(&path) && recordings.by_file.contains_key(&path);
+        // No file there that this proxy knows of (the usual case in `new` mode): it is made only
+        // if none is there by then, with no look first (a system call per request).
+        let fresh =
+            !recordings.written.contains_key(&path) && !recordings.by_file.contains_key(&path);
         let recording = match recordings.written.get(&path).copied() {
             Some(index) => {
                 let mut r = recordings.all[index].clone();
@@ -281,7 +290,9 @@ impl Shared {
                 r
             }
             None => {
-                self.may_replace(&path)?;
+                if !fresh {
+                    self.may_replace(&path)?;
+                }
                 Recording {
                     provenance: RecordingProvenance::Recorded,
                     source: format!(
@@ -303,8 +314,23 @@ impl Shared {
         };
         // In place and whole at once; on disk within `recording::BATCH` (the syncer's next
         // sync), so the client does not wait for the disk.
-        crate::recording::write_recording_later(&path, &recording, &self.syncer)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+        let replace = || {
+            crate::recording::write_recording_later(&path, &recording, &self.syncer).map_err(cannot)
+        };
+        if fresh {
+            match crate::recording::create_recording_later(&path, &recording, &self.syncer) {
+                Ok(Created::Created) => {}
+                // One made since this proxy started (or one it could not read then).
+                Ok(Created::Exists) => {
+                    self.may_replace(&path)?;
+                    replace()?;
+                }
+                Err(e) => return Err(cannot(e)),
+            }
+        } else {
+            replace()?;
+        }
         let index = match recordings.by_file.get(&path).copied() {
             Some(i) => {
                 recordings.all[i] = recording;

@@ -5,6 +5,6 @@ mod store;
 
 pub use model::*;
 pub use store::{
-    BATCH, Syncer, load_recording, load_recordings, write_atomically, write_recording,
-    write_recording_later,
+    BATCH, Created, Syncer, create_recording_later, load_recording, load_recordings,
+    write_atomically, write_recording, write_recording_later,
 };

@@ -37,12 +37,12 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
                 _ => None,
             })
             .collect();
-        let good: Vec<(&Path, &str, &Stamp)> = read
+        let good: Vec<(&Path, &[u8], &Stamp)> = read
             .iter()
             .zip(&fresh)
             .filter_map(|(r, fresh)| {
                 let recording = r.result.as_ref().ok()?;
-                let raw = r.cached.or(fresh.as_deref().map(|f| f.get()))?;
+                let raw = r.cached.or(fresh.as_deref().map(|f| f.get().as_bytes()))?;
                 Some((recording.file.as_path(), raw, r.stamp.as_ref()?))
             })
             .collect();
@@ -67,7 +67,7 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
 struct Read<'a> {
     result: Result<Recording, Vec<CaseError>>,
     stamp: Option<Stamp>,
-    cached: Option<&'a str>,
+    cached: Option<&'a [u8]>,
 }
 
 fn read_one<'a>(file: &Path, cache: &'a Cache) -> Read<'a> {
@@ -272,6 +272,129 @@ pub fn write_recording_later(
     Ok(())
 }
 
+/// What [`create_recording_later`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// The file is there, whole, and nothing was at its path before.
+    Created,
+    /// A file is already at the path: nothing was written.
+    Exists,
+}
+
+/// Writes a recording like [`write_recording_later`], but only where no file is yet: a file at
+/// `path` (one another process made, or one that could not be read at start) is left as it is
+/// and `Created::Exists` returned, so that the caller decides whether it may be replaced.
+/// Appearing whole and refusing to replace are one step, with no look first: on Linux an
+/// unnamed file in the folder given its name (`O_TMPFILE`, then `linkat`), or else a
+/// temporary file renamed with `RENAME_NOREPLACE`. A proxy writes one new file per request,
+/// and the look beforehand was a system call each.
+pub fn create_recording_later(
+    path: &Path,
+    recording: &Recording,
+    syncer: &Syncer,
+) -> std::io::Result<Created> {
+    let created = create_new(path, recording_text(recording)?.as_bytes())?;
+    if created == Created::Created {
+        syncer.written();
+    }
+    Ok(created)
+}
+
+fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<Created> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match create_new_in(dir, path, bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !dir.is_dir() => {
+            fs::create_dir_all(dir)?;
+            create_new_in(dir, path, bytes)
+        }
+        other => other,
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn create_new_in(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<Created> {
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags, RenameFlags};
+    use rustix::io::Errno;
+    let exists = |e: Errno| -> std::io::Result<Created> {
+        if e == Errno::EXIST {
+            Ok(Created::Exists)
+        } else {
+            Err(e.into())
+        }
+    };
+    // An unnamed file, filled, then named: it never exists half-written, and linkat refuses
+    // a name that is taken.
+    match rustix::fs::openat(
+        CWD,
+        dir,
+        OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o666),
+    ) {
+        Ok(fd) => {
+            let mut file = fs::File::from(fd);
+            file.write_all(bytes)?;
+            let fd_path = format!("/proc/self/fd/{}", {
+                use std::os::fd::AsRawFd;
+                file.as_raw_fd()
+            });
+            match rustix::fs::linkat(CWD, fd_path.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW) {
+                Ok(()) => return Ok(Created::Created),
+                Err(e) if e == Errno::EXIST => return Ok(Created::Exists),
+                // No /proc: name it the other way.
+                Err(e) if e == Errno::NOENT && dir.is_dir() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // The file system has no unnamed files (or the folder is missing: the caller makes it).
+        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let tmp = temporary_beside(dir, path);
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        drop(f);
+        match rustix::fs::renameat_with(CWD, &tmp, CWD, path, RenameFlags::NOREPLACE) {
+            Ok(()) => Ok(Created::Created),
+            // A file system without the flag: look, then rename.
+            Err(e) if e == Errno::INVAL || e == Errno::NOSYS => {
+                if path.exists() {
+                    Ok(Created::Exists)
+                } else {
+                    fs::rename(&tmp, path).map(|()| Created::Created)
+                }
+            }
+            Err(e) => exists(e),
+        }
+    })();
+    if result.as_ref().map_or(true, |c| *c == Created::Exists) {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(not(target_os = "linux"))]
+fn create_new_in(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<Created> {
+    if path.exists() {
+        return Ok(Created::Exists);
+    }
+    if !dir.is_dir() {
+        return Err(std::io::ErrorKind::NotFound.into());
+    }
+    write_renamed(path, bytes, false).map(|()| Created::Created)
+}
+
+fn temporary_beside(dir: &Path, path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("recording");
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
 /// Temporary file beside the target, flushed to disk, then renamed over it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_renamed(path, bytes, true)
@@ -283,11 +406,7 @@ fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("recording");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = temporary_beside(dir, path);
     let result = (|| {
         // The folder is made only when it is not there: most writes go to one that is, and
         // looking first cost two system calls each (a proxy writes one file per request).
@@ -435,6 +554,27 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(left.len(), 2, "{left:?}");
+        // Only where nothing is yet: a file already there is left as it is.
+        let before = fs::read_to_string(&copy).unwrap();
+        let mut other = recording.clone();
+        other.source = "another".into();
+        assert_eq!(
+            create_recording_later(&copy, &other, &syncer).unwrap(),
+            Created::Exists
+        );
+        assert_eq!(fs::read_to_string(&copy).unwrap(), before);
+        // A new file, in folders that are not there yet, whole and alone.
+        let fresh = dir.path().join("svc/New/c.yaml");
+        assert_eq!(
+            create_recording_later(&fresh, &other, &syncer).unwrap(),
+            Created::Created
+        );
+        assert_eq!(load_recording(&fresh).unwrap().source, "another");
+        let left: Vec<_> = fs::read_dir(dir.path().join("svc/New"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left, ["c.yaml"]);
         syncer.flush();
         // Dropping it stops its thread (and syncs what is left).
         write_recording_later(&copy, &recording, &syncer).unwrap();

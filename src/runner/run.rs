@@ -211,10 +211,13 @@ impl Summary {
 pub trait Progress {
     /// A case finished, and every case before it too.
     fn result(&mut self, case: &Case, result: &CaseResult);
-    /// No further result is ready yet (the next one has to be waited for): the moment to flush
-    /// what was printed, so that output is written in batches yet never held back.
+    /// No further result is ready yet, nor came within `FLUSH_GRACE`: the moment to flush what
+    /// was printed, so that output is written in batches yet never held back for longer.
     fn waiting(&mut self) {}
 }
+
+/// How long the runner waits for the next result before it tells `Progress::waiting`.
+pub const FLUSH_GRACE: Duration = Duration::from_millis(5);
 
 impl<F: FnMut(&Case, &CaseResult)> Progress for F {
     fn result(&mut self, case: &Case, result: &CaseResult) {
@@ -265,10 +268,16 @@ pub async fn run_cases_shared(
     loop {
         let next = match stream.next().now_or_never() {
             Some(next) => next,
-            None => {
-                progress.waiting();
-                stream.next().await
-            }
+            // A result due within `FLUSH_GRACE` is waited for before `waiting` (which flushes
+            // the output): on a fast endpoint, flushing whenever no result was ready cost a
+            // write for every other case. Polling `next` again loses nothing.
+            None => match tokio::time::timeout(FLUSH_GRACE, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    progress.waiting();
+                    stream.next().await
+                }
+            },
         };
         let Some(joined) = next else { break };
         // A case's task only ends early if it panicked: that is a bug, and shown as one.
