@@ -30,7 +30,7 @@ pub const CACHE_FILE: &str = ".conform-cache";
 const RACY: Duration = Duration::from_secs(2);
 
 /// Bumped whenever what the cache holds changes meaning.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// What identifies one version of a file without reading it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

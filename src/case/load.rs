@@ -5,7 +5,7 @@
 //! This module owns the YAML crate (serde_yaml_ng, the maintained fork of the archived
 //! serde_yaml); nothing else in conform knows which one is used.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -56,11 +56,21 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
     let cache = cache.as_ref();
     // Reading and checking case files is most of a large suite's start, and each file is
     // independent: load them on every core, then keep the results in file order.
-    let with_defaults: Vec<(&PathBuf, &Defaults)> =
-        files.iter().zip(defaults.iter().map(|d| &**d)).collect();
+    // A converted case is taken from the cache only under the settings it was converted with.
+    let mut fingerprints: HashMap<*const Defaults, u64> = HashMap::new();
+    let with_defaults: Vec<(&PathBuf, &Defaults, u64)> = files
+        .iter()
+        .zip(defaults.iter().map(|d| &**d))
+        .map(|(file, d)| {
+            let fingerprint = *fingerprints
+                .entry(std::ptr::from_ref(d))
+                .or_insert_with(|| fingerprint(d, extra_vars));
+            (file, d, fingerprint)
+        })
+        .collect();
     let read: Vec<ReadCase<'_>> =
-        crate::parallel::map_in_order(&with_defaults, |&(file, defaults)| {
-            read_case(file, defaults, extra_vars, cache)
+        crate::parallel::map_in_order(&with_defaults, |&(file, defaults, fingerprint)| {
+            read_case(file, defaults, extra_vars, fingerprint, cache)
         });
     if let (Some(dir), Some(cache)) = (cache_dir, cache) {
         let hits = read.iter().filter(|r| r.cached.is_some()).count();
@@ -632,24 +642,22 @@ fn read_case<'a>(
     file: &Path,
     defaults: &Defaults,
     extra_vars: &Vars,
+    fingerprint: u64,
     cache: Option<&'a Cache>,
 ) -> ReadCase<'a> {
     let stamp = fs::metadata(file).ok().map(|m| Stamp::of(&m));
-    if let Some((raw, json)) = cache
+    // The case as converted when the file last changed, if that was under these settings.
+    if let Some((cached, json)) = cache
         .zip(stamp.as_ref())
-        .and_then(|(c, s)| c.get::<RawCase>(file, s))
+        .and_then(|(c, s)| c.get::<CachedCase>(file, s))
+        && cached.fingerprint == fingerprint
     {
-        // What the file parsed to is cached; what it means is worked out again (it depends on
-        // suite.yaml and the command line). A case with errors is read again from its file, so
-        // that they are located in its text.
-        if let Ok(case) = convert_case(file, "", raw, defaults, extra_vars) {
-            return ReadCase {
-                result: Ok(case),
-                stamp,
-                cached: Some(json),
-                fresh: None,
-            };
-        }
+        return ReadCase {
+            result: Ok(cached.into_case(file, defaults)),
+            stamp,
+            cached: Some(json),
+            fresh: None,
+        };
     }
     let (result, fresh) = match fs::read_to_string(file) {
         Err(e) => (
@@ -661,13 +669,21 @@ fn read_case<'a>(
         ),
         Ok(source) => match crate::yaml::parse::<RawCase>(file, &source, "case") {
             Err(e) => (Err(vec![e]), None),
-            Ok(raw) => {
-                let fresh = cache.and_then(|_| crate::parsed_cache::to_raw(&raw));
-                (
-                    convert_case(file, &source, raw, defaults, extra_vars),
-                    fresh,
-                )
-            }
+            Ok(raw) => match convert_case(file, &source, raw, defaults, extra_vars) {
+                // Only a case without errors is cached: one with errors is read from its
+                // file each time, so that they are located in its text.
+                Ok((case, own_vars)) => {
+                    let fresh = cache.and_then(|_| {
+                        crate::parsed_cache::to_raw(&CachedCaseRef::of(
+                            &case,
+                            &own_vars,
+                            fingerprint,
+                        ))
+                    });
+                    (Ok(case), fresh)
+                }
+                Err(e) => (Err(e), None),
+            },
         },
     };
     ReadCase {
@@ -678,13 +694,113 @@ fn read_case<'a>(
     }
 }
 
+/// What a case's conversion depends on besides its file: the target prefix, the model's
+/// content type and target prefix, and which variables are defined (the suite's and the command
+/// line's; their values are filled in only when a case runs).
+fn fingerprint(defaults: &Defaults, extra_vars: &Vars) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    defaults.target_prefix.hash(&mut h);
+    if let Some(model) = &defaults.model {
+        model.service.content_type().hash(&mut h);
+        model.service.target_prefix.hash(&mut h);
+    }
+    let names: BTreeSet<&String> = defaults.vars.keys().chain(extra_vars.keys()).collect();
+    names.hash(&mut h);
+    h.finish()
+}
+
+/// A converted case as the parsed cache keeps it (`parsed_cache`): everything `convert_case`
+/// made of the file but what comes from elsewhere (the suite's variables and model, the path),
+/// with the `fingerprint` of the settings it was converted under. Reading it back skips the
+/// YAML's meaning being worked out again, which was half of a large suite's start.
+#[derive(Serialize)]
+struct CachedCaseRef<'a> {
+    fingerprint: u64,
+    own_vars: &'a Vars,
+    name: &'a str,
+    description: &'a Option<String>,
+    source: &'a str,
+    provenance: Provenance,
+    why: &'a Option<String>,
+    tags: &'a [String],
+    covers: &'a [String],
+    skip: &'a BTreeMap<TargetKind, String>,
+    steps: &'a [Step],
+}
+
+impl<'a> CachedCaseRef<'a> {
+    fn of(case: &'a Case, own_vars: &'a Vars, fingerprint: u64) -> Self {
+        CachedCaseRef {
+            fingerprint,
+            own_vars,
+            name: &case.name,
+            description: &case.description,
+            source: &case.source,
+            provenance: case.provenance,
+            why: &case.why,
+            tags: &case.tags,
+            covers: &case.covers,
+            skip: &case.skip,
+            steps: &case.steps,
+        }
+    }
+}
+
+/// `CachedCaseRef`, read back.
+#[derive(Deserialize)]
+struct CachedCase {
+    fingerprint: u64,
+    own_vars: Vars,
+    name: String,
+    description: Option<String>,
+    source: String,
+    provenance: Provenance,
+    why: Option<String>,
+    tags: Vec<String>,
+    covers: Vec<String>,
+    skip: BTreeMap<TargetKind, String>,
+    steps: Vec<Step>,
+}
+
+impl CachedCase {
+    fn into_case(self, file: &Path, defaults: &Defaults) -> Case {
+        Case {
+            name: self.name,
+            description: self.description,
+            source: self.source,
+            provenance: self.provenance,
+            why: self.why,
+            tags: self.tags,
+            covers: self.covers,
+            skip: self.skip,
+            vars: merged_vars(defaults, self.own_vars),
+            steps: self.steps,
+            file: file.to_owned(),
+            model: defaults.model.clone(),
+        }
+    }
+}
+
+/// The suite's variables with a case's own on top; most cases add none and share the suite's
+/// (a copy each was 2 KB a case).
+fn merged_vars(defaults: &Defaults, own: Vars) -> std::sync::Arc<Vars> {
+    if own.is_empty() {
+        defaults.vars.clone()
+    } else {
+        let mut merged = Vars::clone(&defaults.vars);
+        merged.extend(own);
+        std::sync::Arc::new(merged)
+    }
+}
+
 fn convert_case(
     file: &Path,
     source: &str,
     raw: RawCase,
     defaults: &Defaults,
     extra_vars: &Vars,
-) -> Result<Case, Vec<CaseError>> {
+) -> Result<(Case, Vars), Vec<CaseError>> {
     let source = source.to_owned();
     let mut ctx = Ctx {
         file,
@@ -719,14 +835,7 @@ fn convert_case(
         &source,
         &mut ctx.errors,
     );
-    // Most cases add none: they share their suite's (a copy each was 2 KB a case).
-    let vars = if own.is_empty() {
-        defaults.vars.clone()
-    } else {
-        let mut merged = Vars::clone(&defaults.vars);
-        merged.extend(own);
-        std::sync::Arc::new(merged)
-    };
+    let vars = merged_vars(defaults, own.clone());
 
     let operation_default = file
         .parent()
@@ -844,7 +953,7 @@ fn convert_case(
     }
 
     if ctx.errors.is_empty() {
-        Ok(Case {
+        let case = Case {
             name: raw.name,
             description: raw.description,
             source: raw.source,
@@ -857,7 +966,8 @@ fn convert_case(
             steps,
             file: file.to_owned(),
             model: defaults.model.clone(),
-        })
+        };
+        Ok((case, own))
     } else {
         Err(ctx.errors)
     }
@@ -1409,12 +1519,87 @@ mod tests {
         // (Of the same length: the cache's index gives each entry's length.)
         fs::write(&cache, text.replace("\"first\"", "\"cachd\"")).unwrap();
         assert_eq!(load(), "cachd");
-        // A cached copy that does not convert (a blank name) is read again from the file.
-        fs::write(&cache, text.replace("\"first\"", "\"     \"")).unwrap();
+        // A cached copy that does not read is read again from the file.
+        fs::write(&cache, text.replace("\"first\"", "[first]")).unwrap();
         assert_eq!(load(), "first");
         // The file changes: parsed again.
         fs::write(&file, case.replace("first", "second one")).unwrap();
         assert_eq!(load(), "second one");
+        // Other settings (a variable the command line defines): converted again, not taken
+        // from the cache, whose copy was converted without it.
+        let text = fs::read_to_string(&cache).unwrap();
+        fs::write(&cache, text.replace("\"second one\"", "\"second two\"")).unwrap();
+        assert_eq!(load(), "second two");
+        let with_var: Vars = [("extra".to_owned(), "1".to_owned())].into();
+        assert_eq!(
+            load_suite(&paths, &with_var).unwrap().cases[0].name,
+            "second one"
+        );
+    }
+
+    /// Every case of the repository's suite, loaded through a warm cache, is the case its file
+    /// converts to.
+    #[test]
+    fn a_cached_case_is_the_case_its_file_converts_to() {
+        crate::parsed_cache::RACY_IN_TESTS.with(|r| r.set(std::time::Duration::ZERO));
+        fn copy(from: &Path, to: &Path) {
+            fs::create_dir_all(to).unwrap();
+            for entry in fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                let target = to.join(entry.file_name());
+                if entry.file_type().unwrap().is_dir() {
+                    copy(&entry.path(), &target);
+                } else if entry.file_name() != crate::parsed_cache::CACHE_FILE {
+                    fs::copy(entry.path(), &target).unwrap();
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        copy(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("cases"),
+            dir.path(),
+        );
+        let paths = [dir.path().to_owned()];
+        let shown = |case: &Case| {
+            format!(
+                "{} {:?} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {} {}",
+                case.name,
+                case.description,
+                case.source,
+                case.provenance,
+                case.why,
+                case.tags,
+                case.covers,
+                case.skip,
+                case.vars,
+                case.steps,
+                case.file.display(),
+                case.model.is_some(),
+            )
+        };
+        // Parsed from the files (and the cache written), then read through the cache.
+        let fresh: Vec<String> = load_suite(&paths, &Vars::new())
+            .unwrap()
+            .cases
+            .iter()
+            .map(shown)
+            .collect();
+        let cache = fs::read_to_string(dir.path().join(crate::parsed_cache::CACHE_FILE)).unwrap();
+        assert!(
+            cache.contains("\"fingerprint\""),
+            "no converted case cached"
+        );
+        let cached: Vec<String> = load_suite(&paths, &Vars::new())
+            .unwrap()
+            .cases
+            .iter()
+            .map(shown)
+            .collect();
+        assert!(fresh.len() > 900, "{}", fresh.len());
+        assert_eq!(fresh.len(), cached.len());
+        for (a, b) in fresh.iter().zip(&cached) {
+            assert_eq!(a, b);
+        }
     }
 
     fn load_one(yaml: &str) -> Result<Case, String> {

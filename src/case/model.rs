@@ -117,7 +117,7 @@ pub struct Case {
     pub model: Option<std::sync::Arc<crate::model::Model>>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Step {
     pub name: Option<String>,
     pub request: RequestTemplate,
@@ -130,7 +130,7 @@ pub struct Step {
 }
 
 /// What a case expects where no source settles it, and why.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Guess {
     pub why: String,
     pub source: Option<String>,
@@ -138,7 +138,7 @@ pub struct Guess {
     pub expect: Vec<Alternative>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Alternative {
     pub expect: MessageExpect,
     /// Whether `expect` holds any `{{variable}}`: one that holds none is used as it is, with
@@ -149,7 +149,7 @@ pub struct Alternative {
 }
 
 /// A request with `{{variables}}` still in it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RequestTemplate {
     pub method: String,
     pub path: String,
@@ -159,7 +159,7 @@ pub struct RequestTemplate {
     pub signature: SignatureMode,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum BodyTemplate {
     Json(Value),
     /// UTF-8 text with `{{variables}}` filled in as plain text.
@@ -174,7 +174,7 @@ pub enum BodyTemplate {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Capture {
     pub name: String,
     pub from: CaptureFrom,
@@ -182,7 +182,7 @@ pub struct Capture {
     pub expression: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum CaptureFrom {
     Body(Vec<Seg>),
     Header(String),

@@ -155,6 +155,7 @@ pub async fn record(args: RecordArgs) -> Result<ExitCode> {
             jobs: args.jobs.max(1),
             timeout: Duration::from_secs_f64(args.timeout),
             vars,
+            keep_exchanges: true,
         },
         retry: RetryPolicy {
             attempts: args.attempts.max(1),

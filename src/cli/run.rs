@@ -156,6 +156,8 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         jobs: args.jobs,
         timeout: Duration::from_secs_f64(args.timeout),
         vars,
+        // Only snapshots read the exchanges of a run.
+        keep_exchanges: args.snapshots.is_some(),
     };
     let style = Style::for_stdout(args.color);
     let strict = args.strictness();

@@ -17,7 +17,7 @@ pub struct Mismatch {
 }
 
 /// Exact: members the pattern does not name are differences. Partial: they are ignored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mode {
     Exact,
     Partial,

@@ -12,7 +12,9 @@ use super::pattern::Pattern;
 use crate::exchange::{BodyPreview, Headers};
 
 /// One accepted status: a code, or a class (`4xx` is 400 to 499).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum StatusSpec {
     Code(u16),
     /// The hundreds digit: `Class(4)` is `4xx`.
@@ -48,7 +50,7 @@ impl std::fmt::Display for StatusSpec {
 }
 
 /// What the first line must say.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum StartExpect {
     /// A response: one of these status codes or classes.
     Status(Vec<StatusSpec>),
@@ -60,7 +62,7 @@ pub enum StartExpect {
     Any,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum BodyExpect {
     /// The body parsed as JSON, checked against a pattern.
     Json { pattern: Pattern, mode: Mode },
@@ -68,7 +70,7 @@ pub enum BodyExpect {
     Raw(Vec<u8>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ErrorExpect {
     /// Accepted error types (bare shape names).
     pub types: Vec<String>,
@@ -77,7 +79,7 @@ pub struct ErrorExpect {
 }
 
 /// Everything expected of one message. Header names are lower-case.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MessageExpect {
     pub start: StartExpect,
     pub headers: Vec<(String, Pattern)>,

@@ -12,14 +12,14 @@ use serde_json::Value;
 use crate::vars::{self, UndefinedVar, Vars};
 
 /// One step in a path into a YAML/JSON document, used to point errors at their place.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Seg {
     Key(String),
     Index(usize),
 }
 
 /// An expected value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Pattern {
     /// `null`, booleans and numbers, compared exactly.
     Scalar(Value),
@@ -31,7 +31,7 @@ pub enum Pattern {
 }
 
 /// A check on a value that varies, named after what it checks.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Matcher {
     Uuid,
     Arn,
@@ -60,7 +60,27 @@ pub struct RegexPattern {
     compiled: Option<Arc<Regex>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Kept (in the parsed cache of converted cases) as its source; read back, it is compiled
+/// again (once per process, `compile`), having been checked when its case was first read.
+impl serde::Serialize for RegexPattern {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.source)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RegexPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let source = String::deserialize(deserializer)?;
+        let compiled = if vars::has_vars(&source) {
+            None
+        } else {
+            Some(compile(&source).map_err(serde::de::Error::custom)?)
+        };
+        Ok(Self { source, compiled })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum JsonType {
     String,
     Number,

@@ -27,6 +27,9 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// `--vars` and `--var` values; they override suite and case defaults.
     pub vars: Vars,
+    /// Whether each result keeps its steps' requests and responses (`CaseResult::exchanges`):
+    /// snapshots and the recorder read them; a plain run has no use for a copy per case.
+    pub keep_exchanges: bool,
 }
 
 impl Default for RunOptions {
@@ -35,6 +38,7 @@ impl Default for RunOptions {
             jobs: 8,
             timeout: Duration::from_secs(10),
             vars: Vars::new(),
+            keep_exchanges: true,
         }
     }
 }
@@ -118,6 +122,7 @@ pub struct CaseResult {
     /// that failed: its mismatches say more).
     pub notes: Vec<Note>,
     pub duration: Duration,
+    /// Each step's request and response, when `RunOptions::keep_exchanges` (else empty).
     pub exchanges: Vec<StepExchange>,
 }
 
@@ -394,19 +399,23 @@ async fn run_steps(
         let response = match result {
             Ok(r) => r,
             Err(e) => {
-                exchanges.push(StepExchange {
-                    step: step_index,
-                    request: sent.redacted(),
-                    response: None,
-                });
+                if options.keep_exchanges {
+                    exchanges.push(StepExchange {
+                        step: step_index,
+                        request: sent.redacted(),
+                        response: None,
+                    });
+                }
                 return errored(e.to_string());
             }
         };
-        exchanges.push(StepExchange {
-            step: step_index,
-            request: sent.redacted(),
-            response: Some(response.clone()),
-        });
+        if options.keep_exchanges {
+            exchanges.push(StepExchange {
+                step: step_index,
+                request: sent.redacted(),
+                response: Some(response.clone()),
+            });
+        }
 
         // Validation against the suite's model: violations fail the step whatever the case
         // expects (the model is their source); what it notes is a harmless difference.

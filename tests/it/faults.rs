@@ -196,6 +196,7 @@ async fn run_against(url: &str) -> (Outcome, Duration, Target) {
         jobs: 1,
         timeout: TIMEOUT,
         vars: Vars::new(),
+        keep_exchanges: true,
     };
     let started = Instant::now();
     let results = tokio::time::timeout(

@@ -55,6 +55,7 @@ fn every_case_response_is_locked() {
         jobs: 1,
         timeout: Duration::from_secs(10),
         vars: Default::default(),
+        keep_exchanges: true,
     };
     insta::glob!("../../cases", "inspector/**/*.yaml", |path| {
         if path.file_name().is_some_and(|n| n == "suite.yaml") {
