@@ -8,6 +8,7 @@
 //! missing `why`) with `path:line:column`, through `crate::yaml` and `case::locate`. Applying it
 //! is pure: results in, results out; nothing here prints.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -385,9 +386,10 @@ impl Ledger {
     /// `Known`; a listed case that passes (or passes its firm part), or a listed path that no
     /// longer differs, becomes a failure saying "remove it from the ledger". Errors and skips
     /// are left alone: an endpoint that did not answer shows nothing about a divergence.
-    pub fn apply(&self, case: &Case, result: &CaseResult) -> CaseResult {
+    pub fn apply<'r>(&self, case: &Case, result: &'r CaseResult) -> Cow<'r, CaseResult> {
+        // Most cases are in no ledger: their result is shown as it is, not copied.
         let Some(entry) = self.entries.get(&case.name) else {
-            return result.clone();
+            return Cow::Borrowed(result);
         };
         let mut out = result.clone();
         let stale = |step: usize, what: String| Outcome::Failed {
@@ -472,7 +474,7 @@ impl Ledger {
                 result.outcome.clone()
             }
         };
-        out
+        Cow::Owned(out)
     }
 }
 

@@ -122,12 +122,11 @@ fn read_bytes(path: &Path) -> Option<Bytes> {
 
 /// What a folder's cache holds, by path, with the files' stamps.
 pub struct Cache {
-    /// The folder; paths in the cache are relative to it, so that it serves whatever path
-    /// the folder is reached by.
-    dir: PathBuf,
     /// The cache file's bytes.
     bytes: Bytes,
-    /// Where in `bytes` each file's JSON is.
+    /// Where in `bytes` each file's JSON is, by the file's path as the loaders spell it: the
+    /// folder as given joined with the path the cache keeps (relative to the folder, so that
+    /// it serves whatever path the folder is reached by). A look-up walks no path components.
     by_path: HashMap<PathBuf, (Stamp, Range<usize>)>,
 }
 
@@ -155,7 +154,6 @@ impl Cache {
     /// is reading the index: no entry's JSON is looked at until it is asked for.
     pub fn read(dir: &Path, kind: &str) -> Cache {
         let mut cache = Cache {
-            dir: dir.to_owned(),
             bytes: Bytes::Read(Vec::new()),
             by_path: HashMap::new(),
         };
@@ -165,7 +163,7 @@ impl Cache {
         let Some(bytes) = read_bytes(&dir.join(CACHE_FILE)) else {
             return cache;
         };
-        if let Some(by_path) = index(&bytes, kind) {
+        if let Some(by_path) = index(&bytes, kind, dir) {
             cache.by_path = by_path;
             cache.bytes = bytes;
         }
@@ -184,8 +182,7 @@ impl Cache {
     /// What `path` parsed to (as the JSON the cache keeps, and as a `T`), when the file is
     /// still the one the cache saw; `None` too when the entry does not read as a `T`.
     pub fn get<T: DeserializeOwned>(&self, path: &Path, stamp: &Stamp) -> Option<(T, &[u8])> {
-        let relative = path.strip_prefix(&self.dir).ok()?;
-        let (cached, range) = self.by_path.get(relative)?;
+        let (cached, range) = self.by_path.get(path)?;
         if cached != stamp {
             return None;
         }
@@ -197,7 +194,7 @@ impl Cache {
 
 /// Each file's stamp and the place of its JSON, when `bytes` is a whole cache of `kind` written
 /// by this binary.
-fn index(bytes: &[u8], kind: &str) -> Option<HashMap<PathBuf, (Stamp, Range<usize>)>> {
+fn index(bytes: &[u8], kind: &str, dir: &Path) -> Option<HashMap<PathBuf, (Stamp, Range<usize>)>> {
     let mut lines = bytes.split(|&b| b == b'\n');
     let header: Header = serde_json::from_slice(lines.next()?).ok()?;
     if header.format != FORMAT || header.kind != kind || Some(header.binary) != binary() {
@@ -217,7 +214,7 @@ fn index(bytes: &[u8], kind: &str) -> Option<HashMap<PathBuf, (Stamp, Range<usiz
             ino: u64::try_from(number()?).ok()?,
         };
         let json_len = usize::try_from(number()?).ok()?;
-        let path = PathBuf::from(fields.next()?);
+        let path = dir.join(fields.next()?);
         entries.push((path, stamp, json_len));
     }
     // The JSON starts after the header line and the index.

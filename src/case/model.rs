@@ -122,10 +122,12 @@ pub struct Step {
     pub name: Option<String>,
     pub request: RequestTemplate,
     /// The case passes this step when any alternative passes (most cases have one).
+    #[serde(deserialize_with = "crate::matching::exact_vec")]
     pub expect: Vec<Alternative>,
     /// A labelled guess checked on the same response once `expect` passed: a mismatch is a
     /// difference from a guess (`Outcome::Differs`), never a failure.
     pub guess: Option<Guess>,
+    #[serde(deserialize_with = "crate::matching::exact_vec")]
     pub capture: Vec<Capture>,
 }
 
@@ -135,6 +137,7 @@ pub struct Guess {
     pub why: String,
     pub source: Option<String>,
     /// Passes when any alternative passes, like `Step::expect`.
+    #[serde(deserialize_with = "crate::matching::exact_vec")]
     pub expect: Vec<Alternative>,
 }
 
@@ -145,6 +148,7 @@ pub struct Alternative {
     /// nothing to fill in.
     pub uses_vars: bool,
     /// Where each accepted status (code or class) comes from, when the case says.
+    #[serde(deserialize_with = "crate::matching::exact_vec")]
     pub status_sources: Vec<(StatusSpec, String)>,
 }
 
@@ -154,6 +158,7 @@ pub struct RequestTemplate {
     pub method: String,
     pub path: String,
     /// The final header list: defaults, then the case's additions, minus removals.
+    #[serde(deserialize_with = "crate::matching::exact_vec")]
     pub headers: Vec<(String, String)>,
     pub body: BodyTemplate,
     pub signature: SignatureMode,

@@ -188,7 +188,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
             if let Some(snapshots) = &snapshots {
                 match snapshots.apply(case, result) {
                     Ok(Some(outcome)) => {
-                        shown.outcome = outcome.clone();
+                        shown.to_mut().outcome = outcome.clone();
                         overrides.push((result.index, outcome));
                     }
                     Ok(None) => {}

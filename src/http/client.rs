@@ -35,6 +35,9 @@ impl Default for ClientOptions {
 pub struct Client {
     inner: reqwest::Client,
     base: String,
+    /// `base` with the path `/`, parsed once: most requests go to it, and are sent a copy
+    /// instead of a URL parsed again from text.
+    root: reqwest::Url,
     signer: Option<Arc<dyn Signer>>,
     options: ClientOptions,
     /// Sent in [`RUN_ID_HEADER`] with every request; clones share it (one invocation, one run).
@@ -88,6 +91,7 @@ impl Client {
         Ok(Self {
             inner,
             base: base.trim_end_matches('/').to_owned(),
+            root: parsed,
             signer,
             options,
             run_id: Some(super::run_id::fresh_run_id()),
@@ -157,7 +161,11 @@ impl Client {
     async fn send_now(&self, request: &Request, url: &str) -> Result<Response, TransportError> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| TransportError::Invalid(format!("bad method {:?}", request.method)))?;
-        let mut builder = self.inner.request(method, url);
+        let mut builder = if url == self.root.as_str() {
+            self.inner.request(method, self.root.clone())
+        } else {
+            self.inner.request(method, url)
+        };
         for (name, value) in request.headers.iter() {
             builder = builder.header(name, value);
         }

@@ -17,5 +17,5 @@ pub use message::{
 };
 pub use pattern::{
     JsonType, MATCHER_KEYS, MATCHES_NAMES, Matcher, Pattern, PatternError, RegexPattern,
-    ResolveError, Seg, describe, resolve_value,
+    ResolveError, Seg, describe, exact_vec, resolve_value,
 };

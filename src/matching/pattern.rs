@@ -25,8 +25,8 @@ pub enum Pattern {
     Scalar(Value),
     /// A string, which may contain `{{variables}}`.
     String(String),
-    Array(Vec<Pattern>),
-    Object(Vec<(String, Pattern)>),
+    Array(#[serde(deserialize_with = "exact_vec")] Vec<Pattern>),
+    Object(#[serde(deserialize_with = "exact_vec")] Vec<(String, Pattern)>),
     Matcher(Box<Matcher>),
 }
 
@@ -42,13 +42,13 @@ pub enum Matcher {
         min: Option<usize>,
         max: Option<usize>,
     },
-    OneOf(Vec<Pattern>),
+    OneOf(#[serde(deserialize_with = "exact_vec")] Vec<Pattern>),
     Type(JsonType),
     Not(Pattern),
     /// Every item of a list matches the inner pattern.
     Each(Pattern),
     /// Every inner pattern matches (for example a length and `each`).
-    AllOf(Vec<Pattern>),
+    AllOf(#[serde(deserialize_with = "exact_vec")] Vec<Pattern>),
     /// A literal that would otherwise read as a matcher. Strings in it may hold variables.
     Literal(Value),
 }
@@ -58,6 +58,18 @@ pub enum Matcher {
 pub struct RegexPattern {
     pub source: String,
     compiled: Option<Arc<Regex>>,
+}
+
+/// A list read back at its own size: serde's `Vec` grows by doubling from four, and a case read
+/// from the parsed cache is mostly one- and two-item lists kept for the whole run.
+pub fn exact_vec<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    let mut items = <Vec<T> as serde::Deserialize>::deserialize(deserializer)?;
+    items.shrink_to_fit();
+    Ok(items)
 }
 
 /// Kept (in the parsed cache of converted cases) as its source; read back, it is compiled
