@@ -46,6 +46,20 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def syncer_cpu_seconds(pid):
+    """CPU of the proxy's `conform-sync` thread: its syncfs calls, where the kernel writes the
+    recordings back to disk (on tmpfs, nothing)."""
+    total = 0.0
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (task / "comm").read_text().strip() == "conform-sync":
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / TICK
+        except OSError:
+            pass
+    return total
+
+
 def start(args):
     proc = subprocess.Popen([BIN, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.time() + 20
@@ -76,13 +90,17 @@ def load(url, bodies):
 def measure(name, proc, url, bodies, upstream=None):
     load(url, bodies[:50])  # warm-up: connection, caches
     before = cpu_seconds(proc.pid)
+    sync_before = syncer_cpu_seconds(proc.pid)
     up_before = cpu_seconds(upstream.pid) if upstream else 0.0
     started = time.perf_counter()
     ok = load(url, bodies)
     wall = time.perf_counter() - started
+    time.sleep(0.2)  # the syncer's last batch (50 ms) belongs to these requests
     cpu = cpu_seconds(proc.pid) - before
+    sync = syncer_cpu_seconds(proc.pid) - sync_before
     up = (cpu_seconds(upstream.pid) - up_before) if upstream else 0.0
     return {
+        "syncer_cpu_us_per_request": sync / len(bodies) * 1e6,
         "server": name,
         "requests": len(bodies),
         "ok": ok,
@@ -178,6 +196,10 @@ def main():
             cpu = r["cpu_us_per_request"]
             print(f"{r['server']:52} {cpu:11.1f} {cpu - peer:9.1f} {cpu / peer:8.2f}x {r['requests_per_s']:8.0f} {r['ok']:6}")
         for label, written, fs_us, row in fs_rows:
+            print(f"recording to {label}: of the proxy's CPU, {row['syncer_cpu_us_per_request']:.1f} µs/req was its "
+                  f"syncer thread's syncfs (the kernel writing the recordings back to disk); the rest, "
+                  f"{row['cpu_us_per_request'] - row['syncer_cpu_us_per_request'] - peer:.1f} µs/req over serve, "
+                  f"is the request path")
             print(f"recording to {label}: `new` wrote {written} recordings (the upstream, serve, used "
                   f"{row['upstream_cpu_us_per_request']:.1f} µs/req of its own CPU, not counted above); "
                   f"creating one file of the same size there (Python: temporary file + rename, no sync) "

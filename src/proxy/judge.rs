@@ -55,7 +55,7 @@ impl Judge {
                 let expected = Response {
                     status: entry.status,
                     headers: entry.headers.iter().map(|(n, v)| (n, v.clone())).collect(),
-                    body: entry.body.clone(),
+                    body: entry.body.to_vec(),
                 };
                 let relative = entry
                     .file

@@ -37,10 +37,10 @@ pub struct Entry {
     pub expect: MessageExpect,
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// The answer as hyper sends it, built once at load: serving it clones a shared buffer
-    /// and a header map instead of parsing every header again.
-    served_body: bytes::Bytes,
+    /// The recorded body; serving it clones a shared buffer.
+    pub body: bytes::Bytes,
+    /// The headers as hyper sends them, built once at load: serving them clones a header map
+    /// instead of parsing every header again.
     served_headers: http::HeaderMap,
     used: AtomicBool,
 }
@@ -52,7 +52,7 @@ impl Entry {
 
     /// The recorded answer as an HTTP response (content length and framing are hyper's).
     pub fn response(&self) -> http::Response<http_body_util::Full<bytes::Bytes>> {
-        let mut response = http::Response::new(http_body_util::Full::new(self.served_body.clone()));
+        let mut response = http::Response::new(http_body_util::Full::new(self.body.clone()));
         *response.status_mut() =
             http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::OK);
         *response.headers_mut() = self.served_headers.clone();
@@ -492,8 +492,7 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
             expect: r.expectation(),
             status: exchange.response.status,
             headers,
-            served_body: bytes::Bytes::from(body.clone()),
-            body,
+            body: bytes::Bytes::from(body),
             served_headers,
             used: AtomicBool::new(false),
         },
