@@ -44,6 +44,7 @@ pub struct Recording {
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded: Option<RecordedFrom>,
+    #[serde(deserialize_with = "crate::matching::exact_vec")]
     pub exchanges: Vec<RecordedExchange>,
     /// The file it was read from (not part of the format).
     #[serde(skip)]
