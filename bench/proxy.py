@@ -15,8 +15,15 @@ process's user+system CPU from /proc/<pid>/stat before and after. Servers:
                      run name, so every one is forwarded, recorded (atomic write) and then served.
 
 Overhead of a proxy mode = its CPU per request minus serve's (the upstream's own CPU is counted
-apart, in the upstream process). Usage: bench/proxy.py [N]   (default 3000; needs a release build:
-cargo build --release --bin conform)
+apart, in the upstream process). Every server is measured once a round, in turn, for
+CONFORM_BENCH_ROUNDS rounds (default 3); the figures are the rounds' medians.
+
+On a disk file system, creating a file costs more the more files were deleted there in the last
+minutes (ext4 without a journal skips recently freed inodes one by one): run it a few minutes after
+anything that deleted many files, this script's own clean-up included. The Python figure printed
+beside each `new` row shows what the file system charged at the time.
+
+Usage: bench/proxy.py [N]   (default 3000; needs a release build: cargo build --release --bin conform)
 """
 
 import http.client
@@ -33,6 +40,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = os.environ.get("CONFORM_BIN", str(ROOT / "target/release/conform"))
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+ROUNDS = int(os.environ.get("CONFORM_BENCH_ROUNDS", "3"))
 TICK = os.sysconf("SC_CLK_TCK")
 TEMPLATE = "arn:aws:inspector:us-west-2:123456789012:target/0-nvgVhaxX/template/0-it5r2S4T"
 HEADERS = {
@@ -128,11 +136,22 @@ def create_files_cost(folder, sizes):
     return (t.user + t.system - before) / max(len(sizes), 1) * 1e6
 
 
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
 def main():
     if not os.access(BIN, os.X_OK):
         raise SystemExit(f"bench/proxy.py: no binary at {BIN} (cargo build --release --bin conform)")
     work = pathlib.Path(tempfile.mkdtemp())
     procs = []
+    # Where `new` records: this disk, and a RAM file system (tmpfs) where creating a file costs
+    # the kernel's bookkeeping and no more; each is followed by the same file creations done by
+    # Python, so that what the file system itself costs is visible apart from conform's work.
+    targets = [("this disk", work)] + ([("tmpfs", pathlib.Path(SHM))] if SHM else [])
+    new_dirs = [pathlib.Path(tempfile.mkdtemp(dir=base)) for _, base in targets]
     try:
         # The replay's recordings, plus one recording per distinct run name `new` will see, so that
         # the upstream answers every one of them (the proxy records what it forwards).
@@ -141,69 +160,80 @@ def main():
         sample = (ROOT / "recordings/inspector/StartAssessmentRun/documented_sample_exchange.yaml").read_text()
         extra = recordings / "inspector/bench"
         extra.mkdir()
-        for i in range(N + 50):
+        # Warm-up names, then N new names per round and per file system.
+        distinct_count = 50 + N * ROUNDS * len(targets)
+        for i in range(distinct_count):
             (extra / f"run_{i}.yaml").write_text(
                 sample.replace("assessmentRunName: examplerun\n", f"assessmentRunName: bench-{i}\n", 1))
         documented = json.dumps({"assessmentRunName": "examplerun", "assessmentTemplateArn": TEMPLATE},
                                 separators=(",", ":"))
         same = [documented] * N
         distinct = [json.dumps({"assessmentRunName": f"bench-{i}", "assessmentTemplateArn": TEMPLATE},
-                               separators=(",", ":")) for i in range(N + 50)]
+                               separators=(",", ":")) for i in range(distinct_count)]
 
         serve, serve_url = start(["serve", "--recordings", str(recordings), "--addr", "127.0.0.1:0"])
         procs.append(serve)
-        rows = [measure("conform serve (peer)", serve, serve_url, same)]
-
         replay, replay_url = start(["proxy", "--mode", "replay", "--recordings", str(recordings),
                                     "--addr", "127.0.0.1:0"])
         procs.append(replay)
-        rows.append(measure("conform proxy --mode replay", replay, replay_url, same))
-
         passthrough, pt_url = start(["proxy", "--mode", "passthrough", "--upstream", serve_url,
                                      "--recordings", str(work / "none"), "--addr", "127.0.0.1:0"])
         procs.append(passthrough)
-        rows.append(measure("conform proxy --mode passthrough", passthrough, pt_url, same, upstream=serve))
+        news = []
+        for (label, _), new_dir in zip(targets, new_dirs):
+            new, new_url = start(["proxy", "--mode", "new", "--upstream", serve_url, "--recordings",
+                                  str(new_dir), "--addr", "127.0.0.1:0"])
+            procs.append(new)
+            news.append((label, new, new_url, new_dir))
+        # Warm-up: connections, caches; the first 50 distinct names go to every `new` proxy.
+        for url in (serve_url, replay_url, pt_url):
+            load(url, same[:50])
+        for _, _, new_url, _ in news:
+            load(new_url, distinct[:50])
 
-        # `new` twice: recording onto this disk, and onto a RAM file system (tmpfs), each
-        # followed by the same file creations done by Python, so that what the file system
-        # itself costs is visible apart from conform's own work.
-        fs_rows = []
-        for label, base in (("this disk", work), ("tmpfs", SHM)):
-            if base is None:
-                continue
-            new_dir = pathlib.Path(tempfile.mkdtemp(dir=base))
-            try:
-                new, new_url = start(["proxy", "--mode", "new", "--upstream", serve_url, "--recordings",
-                                      str(new_dir), "--addr", "127.0.0.1:0"])
-                procs.append(new)
-                # Warm-up takes the first 50 distinct bodies; the measured ones are all new.
-                load(new_url, distinct[:50])
-                row = measure(f"conform proxy --mode new, recording to {label}", new, new_url,
-                              distinct[50:], upstream=serve)
-                rows.append(row)
-                new.terminate()
-                new.wait(5)
-                written = sum(1 for _ in new_dir.rglob("*.yaml"))
-                sizes = [p.stat().st_size for p in new_dir.rglob("*.yaml")][:N]
-                fs_rows.append((label, written, create_files_cost(new_dir / "python-files", sizes), row))
-            finally:
-                shutil.rmtree(new_dir, ignore_errors=True)
+        # ROUNDS rounds, every server measured once a round, in turn: the machine's speed drifts
+        # within minutes, and a single run of each would put that drift between them.
+        rows = {}
+        fs_us = {label: [] for label, _ in targets}
+        next_name = 50
+        for r in range(ROUNDS):
+            for name, proc, url, upstream in (
+                ("conform serve (peer)", serve, serve_url, None),
+                ("conform proxy --mode replay", replay, replay_url, None),
+                ("conform proxy --mode passthrough", passthrough, pt_url, serve),
+            ):
+                rows.setdefault(name, []).append(measure(name, proc, url, same, upstream=upstream))
+            for label, new, new_url, new_dir in news:
+                bodies = distinct[next_name:next_name + N]
+                next_name += N
+                name = f"conform proxy --mode new, recording to {label}"
+                rows.setdefault(name, []).append(measure(name, new, new_url, bodies, upstream=serve))
+                sizes = [p.stat().st_size for p in (new_dir / "proxy").rglob("*.yaml")][:N]
+                fs_us[label].append(create_files_cost(new_dir / f"python-files-{r}", sizes))
 
-        peer = rows[0]["cpu_us_per_request"]
-        print(f"load average: {open('/proc/loadavg').read().split()[:3]}; {N} requests per server, one keep-alive connection")
-        print(f"{'server':52} {'CPU µs/req':>11} {'overhead':>9} {'vs serve':>9} {'req/s':>8} {'ok':>6}")
-        for r in rows:
-            cpu = r["cpu_us_per_request"]
-            print(f"{r['server']:52} {cpu:11.1f} {cpu - peer:9.1f} {cpu / peer:8.2f}x {r['requests_per_s']:8.0f} {r['ok']:6}")
-        for label, written, fs_us, row in fs_rows:
-            print(f"recording to {label}: of the proxy's CPU, {row['syncer_cpu_us_per_request']:.1f} µs/req was its "
-                  f"syncer thread's syncfs (the kernel writing the recordings back to disk); the rest, "
-                  f"{row['cpu_us_per_request'] - row['syncer_cpu_us_per_request'] - peer:.1f} µs/req over serve, "
-                  f"is the request path")
-            print(f"recording to {label}: `new` wrote {written} recordings (the upstream, serve, used "
-                  f"{row['upstream_cpu_us_per_request']:.1f} µs/req of its own CPU, not counted above); "
-                  f"creating one file of the same size there (Python: temporary file + rename, no sync) "
-                  f"cost {fs_us:.1f} µs of CPU, measured just after: the part that is the file system's own")
+        def med(name, key):
+            return median([row[key] for row in rows[name]])
+
+        peer = med("conform serve (peer)", "cpu_us_per_request")
+        print(f"load average: {open('/proc/loadavg').read().split()[:3]}; {N} requests per server and "
+              f"round, {ROUNDS} rounds (servers in turn), one keep-alive connection; medians of the rounds")
+        print(f"{'server':52} {'CPU µs/req':>11} {'overhead':>9} {'vs serve':>9} {'req/s':>8} {'rounds (CPU µs/req)':>24}")
+        for name in rows:
+            cpu = med(name, "cpu_us_per_request")
+            each = " ".join(f"{row['cpu_us_per_request']:.0f}" for row in rows[name])
+            ok = all(row["ok"] == row["requests"] for row in rows[name])
+            print(f"{name:52} {cpu:11.1f} {cpu - peer:9.1f} {cpu / peer:8.2f}x "
+                  f"{med(name, 'requests_per_s'):8.0f} {each:>24}{'' if ok else '  (NOT ALL 200)'}")
+        for label, new, _, new_dir in news:
+            name = f"conform proxy --mode new, recording to {label}"
+            written = sum(1 for _ in (new_dir / "proxy").rglob("*.yaml"))
+            print(f"recording to {label}: `new` wrote {written} recordings; of the proxy's CPU, "
+                  f"{med(name, 'syncer_cpu_us_per_request'):.1f} µs/req was its syncer thread's syncfs "
+                  f"(the kernel writing them back to disk); the upstream, serve, used "
+                  f"{med(name, 'upstream_cpu_us_per_request'):.1f} µs/req of its own CPU (not counted "
+                  f"above); creating one file of the same size there (Python: temporary file + rename, no "
+                  f"sync), just after each round, cost {median(fs_us[label]):.1f} µs of CPU "
+                  f"({' '.join(f'{v:.0f}' for v in fs_us[label])}): the part that is the file system's own")
     finally:
         for p in procs:
             p.terminate()
@@ -211,6 +241,8 @@ def main():
                 p.wait(5)
             except subprocess.TimeoutExpired:
                 p.kill()
+        for d in new_dirs:
+            shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
