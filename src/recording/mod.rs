@@ -6,5 +6,6 @@ mod store;
 pub use model::*;
 pub use store::{
     BATCH, Created, Syncer, create_recording_later, load_recording, load_recordings,
-    write_atomically, write_recording, write_recording_later,
+    sync_file_system, write_atomically, write_atomically_unsynced, write_recording,
+    write_recording_later,
 };

@@ -395,6 +395,19 @@ fn temporary_beside(dir: &Path, path: &Path) -> PathBuf {
     dir.join(format!(".{name}.{}.tmp", std::process::id()))
 }
 
+/// Temporary file beside the target, renamed over it: whole and in place at once, but on disk
+/// only once the file system is synced (`sync_file_system`). For a batch of many files, which
+/// one sync at its end puts on disk together.
+pub fn write_atomically_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_renamed(path, bytes, false)
+}
+
+/// Flushes the file system that holds `dir` to disk (one `syncfs` for everything written there).
+pub fn sync_file_system(dir: &Path) -> std::io::Result<()> {
+    let dir = fs::File::open(dir)?;
+    rustix::fs::syncfs(&dir).map_err(std::io::Error::from)
+}
+
 /// Temporary file beside the target, flushed to disk, then renamed over it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_renamed(path, bytes, true)
