@@ -318,13 +318,6 @@ fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<Created> {
 fn create_new_in(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<Created> {
     use rustix::fs::{AtFlags, CWD, Mode, OFlags, RenameFlags};
     use rustix::io::Errno;
-    let exists = |e: Errno| -> std::io::Result<Created> {
-        if e == Errno::EXIST {
-            Ok(Created::Exists)
-        } else {
-            Err(e.into())
-        }
-    };
     // An unnamed file, filled, then named: it never exists half-written, and linkat refuses
     // a name that is taken.
     match rustix::fs::openat(
@@ -342,7 +335,7 @@ fn create_new_in(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<Creat
             });
             match rustix::fs::linkat(CWD, fd_path.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW) {
                 Ok(()) => return Ok(Created::Created),
-                Err(e) if e == Errno::EXIST => return Ok(Created::Exists),
+                Err(Errno::EXIST) => return Ok(Created::Exists),
                 // No /proc: name it the other way.
                 Err(e) if e == Errno::NOENT && dir.is_dir() => {}
                 Err(e) => return Err(e.into()),
@@ -367,7 +360,8 @@ fn create_new_in(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<Creat
                     fs::rename(&tmp, path).map(|()| Created::Created)
                 }
             }
-            Err(e) => exists(e),
+            Err(Errno::EXIST) => Ok(Created::Exists),
+            Err(e) => Err(e.into()),
         }
     })();
     if result.as_ref().map_or(true, |c| *c == Created::Exists) {
