@@ -1,7 +1,7 @@
 //! The parsed-files cache: one file, `.conform-cache` in a recordings folder (or a cases folder),
-//! holding every file of the folder as conform last parsed it, so that a start with many files
-//! reads one JSON file instead of parsing every YAML file again (YAML parsing was nearly all of a
-//! replay's start-up, and most of a large suite's). The recording loader and the case loader
+//! holding every file of the folder as conform last read it (a recording as parsed, a case as
+//! converted), so that a start with many files reads one file instead of parsing every YAML file
+//! again (YAML parsing was nearly all of a replay's start-up, and most of a large suite's). The recording loader and the case loader
 //! both keep one; `kind` tells the two apart.
 //!
 //! It is only ever a copy. A file is taken from the cache only when its size, modification time
@@ -11,7 +11,8 @@
 //! can be rewritten within one tick of the file system's clock with the same size), so it is
 //! parsed on every start until it is older. A cache that cannot be read, or one of another
 //! shape, counts as empty; one that cannot be written (a read-only folder) is not written.
-//! Nothing is in it that is not in the recordings themselves. `CONFORM_NO_CACHE=1` turns it off.
+//! Nothing is in it that is not in the files themselves (and, for a case, the suite settings it
+//! was converted under, which its fingerprint names). `CONFORM_NO_CACHE=1` turns it off.
 
 use std::collections::HashMap;
 use std::fs;
@@ -196,7 +197,8 @@ impl Cache {
 /// by this binary.
 fn index(bytes: &[u8], kind: &str, dir: &Path) -> Option<HashMap<PathBuf, (Stamp, Range<usize>)>> {
     let mut lines = bytes.split(|&b| b == b'\n');
-    let header: Header = serde_json::from_slice(lines.next()?).ok()?;
+    let first = lines.next()?;
+    let header: Header = serde_json::from_slice(first).ok()?;
     if header.format != FORMAT || header.kind != kind || Some(header.binary) != binary() {
         return None;
     }
@@ -218,8 +220,7 @@ fn index(bytes: &[u8], kind: &str, dir: &Path) -> Option<HashMap<PathBuf, (Stamp
         entries.push((path, stamp, json_len));
     }
     // The JSON starts after the header line and the index.
-    let header_len = bytes.iter().position(|&b| b == b'\n')? + 1;
-    let mut start = header_len + at;
+    let mut start = first.len() + 1 + at;
     let mut by_path = HashMap::with_capacity(entries.len());
     for (path, stamp, len) in entries {
         let end = start.checked_add(len)?;

@@ -353,7 +353,7 @@ fn create_new_in(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<Creat
         match rustix::fs::renameat_with(CWD, &tmp, CWD, path, RenameFlags::NOREPLACE) {
             Ok(()) => Ok(Created::Created),
             // A file system without the flag: look, then rename.
-            Err(e) if e == Errno::INVAL || e == Errno::NOSYS => {
+            Err(Errno::INVAL | Errno::NOSYS) => {
                 if path.exists() {
                     Ok(Created::Exists)
                 } else {
@@ -529,9 +529,7 @@ impl SyncState {
     fn sync(&self) {
         // One syncfs flushes every file of the folder's file system; where it cannot be had,
         // nothing is lost but the early flush (the kernel writes the files back itself).
-        if let Ok(dir) = fs::File::open(&self.dir) {
-            let _ = rustix::fs::syncfs(&dir);
-        }
+        let _ = sync_file_system(&self.dir);
     }
 }
 
