@@ -11,28 +11,40 @@ pub fn half_the_cores() -> Option<usize> {
     if std::env::var_os("TOKIO_WORKER_THREADS").is_some() {
         return None;
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    Some((cores / 2).max(1))
+    Some((cores() / 2).max(1))
 }
 
-/// `f` applied to every item, the items split into one contiguous part per core, each part on
-/// a thread of its own; the results in the items' order. A panic in `f` is re-raised.
+/// The cores this process may use, asked of the system once (`available_parallelism` reads the
+/// affinity mask and cgroup files at every call).
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// `f` applied to every item, the items split into one contiguous part per core, each part but
+/// the last on a thread of its own (the last on the caller's); the results in the items' order.
+/// A panic in `f` is re-raised.
 pub fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores();
     let per_thread = items.len().div_ceil(threads).max(1);
     let f = &f;
     std::thread::scope(|scope| {
-        let parts: Vec<_> = items
-            .chunks(per_thread)
+        let mut chunks = items.chunks(per_thread);
+        // The last part runs on the calling thread, which would only wait otherwise.
+        let last = chunks.next_back().unwrap_or_default();
+        let parts: Vec<_> = chunks
             .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
             .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| {
+        let mine: Vec<R> = last.iter().map(f).collect();
+        let mut all = Vec::with_capacity(items.len());
+        for part in parts {
+            all.extend(
                 part.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        all.extend(mine);
+        all
     })
 }
 

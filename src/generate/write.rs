@@ -115,7 +115,7 @@ pub fn apply(plan: &Plan) -> Result<Drift, GenerateError> {
     // is put on disk by one sync of each file system at the end, before this returns: an fsync
     // per file made a thousand waits (0.4-1.2 s for the Inspector suite on this machine, with
     // a few dozen threads). The writes are spread over the cores.
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let workers = crate::parallel::cores();
     let chunk = pending.len().div_ceil(workers).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = pending

@@ -161,13 +161,21 @@ impl RecordedRequest {
     /// The key the replay index files this request under: method, path, identity headers and
     /// the body in canonical form (JSON re-serialised with sorted keys).
     pub fn index_key(&self) -> String {
+        self.index_key_with(self.body.as_ref().map(canonical).as_deref())
+    }
+
+    /// [`index_key`](Self::index_key), given the JSON body's canonical form when the caller
+    /// has it already (the replay serialises each body once for both of its keys).
+    pub fn index_key_with(&self, canonical_body: Option<&str>) -> String {
         // Raw bodies are keyed by their lossy text, as incoming requests are (`request_keys`);
         // two byte strings with the same lossy text share a key, and `expectation()` (exact
         // bytes) tells them apart.
-        let body = match (&self.body, self.raw_bytes()) {
-            (Some(v), _) => format!("json:{}", canonical(v)),
-            (None, Some(raw)) => format!("raw:{}", String::from_utf8_lossy(&raw)),
-            (None, None) => "raw:".into(),
+        let body = match canonical_body {
+            Some(c) => format!("json:{c}"),
+            None => match self.raw_bytes() {
+                Some(raw) => format!("raw:{}", String::from_utf8_lossy(&raw)),
+                None => "raw:".into(),
+            },
         };
         let header = |name: &str| {
             self.headers
@@ -236,24 +244,11 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     base64::engine::general_purpose::STANDARD.decode(compact)
 }
 
-/// JSON with object keys sorted at every level.
+/// JSON with object keys sorted at every level, compact. serde_json's map is a `BTreeMap`
+/// (its `preserve_order` feature is off), so its compact form has the keys sorted already; a
+/// test (`canonical_sorts_keys_at_every_level`) fails if a dependency ever turns that feature on.
 pub fn canonical(v: &Value) -> String {
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let members: Vec<String> = keys
-                .into_iter()
-                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
-                .collect();
-            format!("{{{}}}", members.join(","))
-        }
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
-    }
+    v.to_string()
 }
 
 impl RecordedResponse {
@@ -262,10 +257,9 @@ impl RecordedResponse {
     /// connection.
     pub fn served_headers(&self) -> impl Iterator<Item = (&String, &String)> {
         self.headers.iter().filter(|(n, _)| {
-            !matches!(
-                n.to_ascii_lowercase().as_str(),
-                "content-length" | "transfer-encoding" | "connection"
-            )
+            !["content-length", "transfer-encoding", "connection"]
+                .iter()
+                .any(|framing| n.eq_ignore_ascii_case(framing))
         })
     }
 
@@ -310,6 +304,17 @@ mod tests {
         let headers: Headers = [("x-amz-target", "S.Op")].into_iter().collect();
         let (json_key, _) = request_keys("post", "/", &headers, br#"{"a": [true], "b": 1}"#);
         assert_eq!(json_key.unwrap(), recorded.index_key());
+    }
+
+    #[test]
+    fn canonical_sorts_keys_at_every_level() {
+        let v: Value =
+            serde_json::from_str(r#"{"z": {"b": [{"y": 1, "x": "\u00e9"}], "a": null}, "m": 1.5}"#)
+                .unwrap();
+        assert_eq!(
+            canonical(&v),
+            r#"{"m":1.5,"z":{"a":null,"b":[{"x":"é","y":1}]}}"#
+        );
     }
 
     #[test]

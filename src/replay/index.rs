@@ -206,6 +206,9 @@ impl Replay {
         let prepared: Vec<Result<Prepared, String>> =
             crate::parallel::map_in_order(&all, |&(file, position, x)| prepare(file, position, x));
         let mut replay = Replay::empty();
+        replay.entries.reserve_exact(prepared.len());
+        replay.by_key.reserve(prepared.len());
+        replay.by_bytes.reserve(prepared.len());
         for p in prepared {
             replay.insert(p?);
         }
@@ -243,12 +246,14 @@ impl Replay {
     fn insert(&mut self, prepared: Prepared) {
         let Prepared { entry, key, exact } = prepared;
         let index = self.entries.len();
-        let file = entry.file.clone();
         self.entries.push(entry);
         match self.by_key.get(&key) {
             // Sequences are per recording: the same request again in its own file is the
             // sequence's next answer.
-            Some(&seq) if self.entries[self.sequences[seq].entries[0]].file == file => {
+            Some(&seq)
+                if self.entries[self.sequences[seq].entries[0]].file
+                    == self.entries[index].file =>
+            {
                 self.sequences[seq].entries.push(index);
             }
             Some(&seq) => {
@@ -463,7 +468,7 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
         .served_headers()
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
-    let mut served_headers = http::HeaderMap::new();
+    let mut served_headers = http::HeaderMap::with_capacity(headers.len());
     for (name, value) in &headers {
         // Validated when the recording was loaded.
         if let (Ok(n), Ok(v)) = (
@@ -480,10 +485,13 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     };
+    // A JSON body is serialised once: compact with its keys sorted (`canonical`), it is both
+    // the bytes most clients send and the body part of the index key.
     let (bytes, json) = match (&r.body, r.raw_bytes()) {
-        (Some(v), _) => (serde_json::to_vec(v).unwrap_or_default(), true),
+        (Some(v), _) => (crate::recording::canonical(v).into_bytes(), true),
         (None, raw) => (raw.unwrap_or_default(), false),
     };
+    let key = r.index_key_with(json.then(|| std::str::from_utf8(&bytes).unwrap_or_default()));
     let exact = exact_key(&r.method, &r.path, IDENTITY_HEADERS.map(header), &bytes);
     Ok(Prepared {
         entry: Entry {
@@ -496,7 +504,7 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
             served_headers,
             used: AtomicBool::new(false),
         },
-        key: r.index_key(),
+        key,
         exact: (exact, json),
     })
 }
