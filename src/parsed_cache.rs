@@ -106,25 +106,31 @@ impl std::ops::Deref for Bytes {
     }
 }
 
-fn read_bytes(path: &Path) -> Option<Bytes> {
+/// The file's bytes and the stamp of the file they are (taken from the open file, so the two
+/// belong together).
+fn read_bytes(path: &Path) -> Option<(Bytes, Option<Stamp>)> {
     let file = fs::File::open(path).ok()?;
+    let stamp = file.metadata().ok().map(|m| Stamp::of(&m));
     // Safety: the cache is only ever replaced whole, by a rename (`write_with`), so the mapped
     // file itself never changes while it is mapped. A user truncating it in place by hand is
     // the one way to break that, as for any mapped file (ripgrep takes the same view).
-    match unsafe { memmap2::Mmap::map(&file) } {
-        Ok(map) => Some(Bytes::Mapped(map)),
+    let bytes = match unsafe { memmap2::Mmap::map(&file) } {
+        Ok(map) => Bytes::Mapped(map),
         Err(_) => {
             let mut bytes = Vec::new();
             std::io::Read::read_to_end(&mut &file, &mut bytes).ok()?;
-            Some(Bytes::Read(bytes))
+            Bytes::Read(bytes)
         }
-    }
+    };
+    Some((bytes, stamp))
 }
 
 /// What a folder's cache holds, by path, with the files' stamps.
 pub struct Cache {
     /// The cache file's bytes.
     bytes: Bytes,
+    /// The cache file's stamp when it was read.
+    stamp: Option<Stamp>,
     /// Where in `bytes` each file's JSON is, by the file's path as the loaders spell it: the
     /// folder as given joined with the path the cache keeps (relative to the folder, so that
     /// it serves whatever path the folder is reached by). A look-up walks no path components.
@@ -156,19 +162,29 @@ impl Cache {
     pub fn read(dir: &Path, kind: &str) -> Cache {
         let mut cache = Cache {
             bytes: Bytes::Read(Vec::new()),
+            stamp: None,
             by_path: HashMap::new(),
         };
         if !enabled() {
             return cache;
         }
-        let Some(bytes) = read_bytes(&dir.join(CACHE_FILE)) else {
+        let Some((bytes, stamp)) = read_bytes(&dir.join(CACHE_FILE)) else {
             return cache;
         };
         if let Some(by_path) = index(&bytes, kind, dir) {
             cache.by_path = by_path;
             cache.bytes = bytes;
+            cache.stamp = stamp;
         }
         cache
+    }
+
+    /// The cache file's stamp, as a key part for a [`memo_read`]: when every file a load asked
+    /// for was taken from this cache and the cache is left as it is, the files are the ones it
+    /// was written from, and this stamp names them all (a cache is only ever replaced whole, by
+    /// a rename, so another cache has another inode). `None` for no cache.
+    pub fn unchanged(&self) -> Option<String> {
+        serde_json::to_string(self.stamp.as_ref()?).ok()
     }
 
     /// How many files it holds.
@@ -291,6 +307,63 @@ fn render(
         out.extend_from_slice(json);
     }
     Ok(out)
+}
+
+/// A memo beside a folder's cache (`.conform-cache.<name>`): a value worked out from the
+/// folder's files, kept under a key that names everything it was worked out from (the caller
+/// builds it, from [`Cache::unchanged`] and the stamps of whatever else it read). It is read
+/// back only under the same key and by the same binary; anything else, or a broken file, is no
+/// memo. Like the cache, it is a copy of a result, never a source, and `CONFORM_NO_CACHE=1`
+/// turns it off.
+pub fn memo_read<T: DeserializeOwned>(dir: &Path, name: &str, key: &str) -> Option<T> {
+    #[derive(Deserialize)]
+    struct Memo<T> {
+        format: u32,
+        binary: String,
+        key: String,
+        value: T,
+    }
+    if !enabled() {
+        return None;
+    }
+    let bytes = fs::read(memo_path(dir, name)).ok()?;
+    let memo: Memo<T> = serde_json::from_slice(&bytes).ok()?;
+    (memo.format == FORMAT && Some(memo.binary) == binary() && memo.key == key)
+        .then_some(memo.value)
+}
+
+/// Writes the memo [`memo_read`] reads, whole (renamed into place). Best effort, as the cache.
+pub fn memo_write<T: Serialize>(dir: &Path, name: &str, key: &str, value: &T) {
+    #[derive(Serialize)]
+    struct Memo<'a, T> {
+        format: u32,
+        binary: String,
+        key: &'a str,
+        value: &'a T,
+    }
+    if !enabled() {
+        return;
+    }
+    let Some(binary) = binary() else {
+        return;
+    };
+    let Ok(bytes) = serde_json::to_vec(&Memo {
+        format: FORMAT,
+        binary,
+        key,
+        value,
+    }) else {
+        return;
+    };
+    let path = memo_path(dir, name);
+    let tmp = dir.join(format!("{CACHE_FILE}.{name}.{}.tmp", std::process::id()));
+    if fs::write(&tmp, bytes).is_err() || fs::rename(&tmp, path).is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+}
+
+fn memo_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{CACHE_FILE}.{name}"))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use clap::Args;
 use conform::aws::{AwsService, SecretScrubber, load_signer};
 use conform::case::{Suite, TargetKind, load_suite};
 use conform::http::{Client, ClientOptions, Signer};
-use conform::recording::load_recordings;
+use conform::recording::load_recordings_noting;
 use conform::replay::{Replay, ReplayServer};
 use conform::runner::Target;
 use conform::vars::Vars;
@@ -98,14 +98,18 @@ pub fn load(paths: &[PathBuf], vars: &Vars) -> Result<Suite> {
 
 /// Loads recordings and builds the replay index; errors name file and line.
 pub fn load_replay(dir: &Path) -> Result<Replay> {
-    load_replay_with(dir, |_| Ok(()))
+    load_replay_with(dir, |_, _| Ok(()))
 }
 
 /// [`load_replay`], with `check` seeing the recordings before the replay is built (validation
-/// against their service model).
+/// against their service model), and whether the folder is unchanged since an earlier load
+/// (`recording::load_recordings_noting`).
 pub fn load_replay_with(
     dir: &Path,
-    check: impl FnOnce(&[conform::recording::Recording]) -> Result<()>,
+    check: impl FnOnce(
+        &[conform::recording::Recording],
+        Option<&conform::recording::Unchanged>,
+    ) -> Result<()>,
 ) -> Result<Replay> {
     if !dir.is_dir() {
         return Err(UsageError(format!(
@@ -114,7 +118,7 @@ pub fn load_replay_with(
         ))
         .into());
     }
-    let recordings = load_recordings(dir).map_err(|errors| {
+    let (recordings, unchanged) = load_recordings_noting(dir).map_err(|errors| {
         let n = errors.0.len();
         eprintln!("{errors}\n");
         UsageError(format!(
@@ -126,7 +130,7 @@ pub fn load_replay_with(
     // runs while the other does (a serial part of one, loading a model, say, overlaps the other).
     let (checked, replay) = std::thread::scope(|scope| {
         let index = scope.spawn(|| Replay::new(&recordings));
-        let checked = check(&recordings);
+        let checked = check(&recordings, unchanged.as_ref());
         let replay = index
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

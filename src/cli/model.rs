@@ -229,6 +229,75 @@ pub fn validate_recordings(
     Ok(out)
 }
 
+/// What [`validate_recordings`] found, as kept between starts of `conform serve`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptFindings {
+    violations: Vec<String>,
+    notes: Vec<String>,
+    checked: usize,
+    unchecked: Vec<String>,
+}
+
+/// [`validate_recordings`], or what it found at an earlier start when nothing it read has
+/// changed since: every recording came from the folder's cache, which was left as it was, and
+/// the `service.yaml` files and the models they name have the stamps they had then
+/// (`unchanged` from `load_recordings_noting`). The findings are kept beside the cache
+/// (`parsed_cache::memo_write`). Taken from there, `models` is empty: only `serve`, which does
+/// not use it, calls this.
+pub fn validate_recordings_kept(
+    root: &std::path::Path,
+    recordings: &[conform::recording::Recording],
+    unchanged: Option<&conform::recording::Unchanged>,
+) -> Result<RecordingFindings> {
+    const MEMO: &str = "findings";
+    // The key: the recordings (through the cache's stamp), the service files, the models they
+    // name with their stamps (a model that does not read is named as missing), and the folder as
+    // it was spelled (the findings name files by that path).
+    let key = unchanged.map(|u| {
+        let mut key = format!("{}\n{}", root.display(), u.key);
+        for service in &u.service_files {
+            let model = model::read_service_file(service).ok().map(|s| s.model);
+            let stamp = model
+                .as_ref()
+                .and_then(|m| std::fs::metadata(m).ok())
+                .map(|m| conform::parsed_cache::Stamp::of(&m));
+            key.push_str(&format!(
+                "\n{} -> {:?} {}",
+                service.display(),
+                model,
+                serde_json::to_string(&stamp).unwrap_or_default()
+            ));
+        }
+        key
+    });
+    if let Some(key) = &key
+        && let Some(kept) = conform::parsed_cache::memo_read::<KeptFindings>(root, MEMO, key)
+    {
+        return Ok(RecordingFindings {
+            violations: kept.violations,
+            notes: kept.notes,
+            checked: kept.checked,
+            unchecked: kept.unchecked,
+            models: Default::default(),
+        });
+    }
+    let found = validate_recordings(root, recordings)?;
+    if let Some(key) = &key {
+        conform::parsed_cache::memo_write(
+            root,
+            MEMO,
+            key,
+            &KeptFindings {
+                violations: found.violations.clone(),
+                notes: found.notes.clone(),
+                checked: found.checked,
+                unchecked: found.unchecked.clone(),
+            },
+        );
+    }
+    Ok(found)
+}
+
 /// One recording's findings against its model, one line each (`file: exchange N: finding`).
 fn recording_findings(
     r: &conform::recording::Recording,

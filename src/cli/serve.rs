@@ -44,8 +44,9 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     // Recordings under a service.yaml are validated against its model: violations are
     // warnings, or with --strict a refusal to serve.
-    let replay = common::load_replay_with(&args.recordings, |recordings| {
-        let found = super::model::validate_recordings(&args.recordings, recordings)?;
+    let replay = common::load_replay_with(&args.recordings, |recordings, unchanged| {
+        let found =
+            super::model::validate_recordings_kept(&args.recordings, recordings, unchanged)?;
         for n in &found.notes {
             eprintln!("note: {n}");
         }

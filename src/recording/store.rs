@@ -13,11 +13,32 @@ use crate::parsed_cache::{self as cache, Cache, Stamp};
 
 /// Loads every `*.yaml`/`*.yml` under `dir`, sorted by path.
 pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
+    load_recordings_noting(dir).map(|(recordings, _)| recordings)
+}
+
+/// What says, at a later start, that a recordings folder is still as a load found it.
+#[derive(Debug, Clone)]
+pub struct Unchanged {
+    /// The folder's cache file's stamp (every recording was taken from it, and it was left as
+    /// it was) and each `service.yaml`'s path and stamp.
+    pub key: String,
+    /// The `service.yaml` files under the folder, in path order.
+    pub service_files: Vec<PathBuf>,
+}
+
+/// [`load_recordings`], and an [`Unchanged`] when every recording came from the folder's cache
+/// and the cache was left as it was: what was worked out from these recordings before, under
+/// the same key, holds for them now (`parsed_cache::memo_read`).
+pub fn load_recordings_noting(
+    dir: &Path,
+) -> Result<(Vec<Recording>, Option<Unchanged>), LoadErrors> {
     let mut files = Vec::new();
+    let mut service_files = Vec::new();
     let mut errors = Vec::new();
     collect(
         dir,
         &mut files,
+        &mut service_files,
         &mut errors,
         &mut std::collections::HashSet::new(),
     );
@@ -29,7 +50,26 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
     // are independent: read them on every core, then keep the results in file order.
     let read: Vec<Read<'_>> = crate::parallel::map_in_order(&files, |f| read_one(f, &cache));
     let hits = read.iter().filter(|r| r.cached.is_some()).count();
-    if hits < files.len() || hits < cache.len() {
+    let rewrite = hits < files.len() || hits < cache.len();
+    let unchanged = if rewrite {
+        None
+    } else {
+        cache.unchanged().and_then(|mut key| {
+            for f in &service_files {
+                let stamp = Stamp::of(&fs::metadata(f).ok()?);
+                key.push_str(&format!(
+                    "\n{}\t{}",
+                    f.display(),
+                    serde_json::to_string(&stamp).ok()?
+                ));
+            }
+            Some(Unchanged {
+                key,
+                service_files: service_files.clone(),
+            })
+        })
+    };
+    if rewrite {
         let fresh: Vec<Option<Box<serde_json::value::RawValue>>> = read
             .iter()
             .map(|r| match (&r.cached, &r.result) {
@@ -57,7 +97,7 @@ pub fn load_recordings(dir: &Path) -> Result<Vec<Recording>, LoadErrors> {
         }
     }
     if errors.is_empty() {
-        Ok(recordings)
+        Ok((recordings, unchanged))
     } else {
         Err(LoadErrors(errors))
     }
@@ -93,6 +133,7 @@ fn read_one<'a>(file: &Path, cache: &'a Cache) -> Read<'a> {
 fn collect(
     dir: &Path,
     files: &mut Vec<PathBuf>,
+    service_files: &mut Vec<PathBuf>,
     errors: &mut Vec<CaseError>,
     seen: &mut std::collections::HashSet<PathBuf>,
 ) {
@@ -125,15 +166,17 @@ fn collect(
             Err(_) => path.is_dir(),
         };
         if is_dir {
-            collect(&path, files, errors, seen);
+            collect(&path, files, service_files, errors, seen);
+        } else if path
+            .file_name()
+            .is_some_and(|n| n == crate::model::SERVICE_FILE)
+        {
+            // A service.yaml names the recordings' model; it is not a recording.
+            service_files.push(path);
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
-        ) && path
-            .file_name()
-            .is_none_or(|n| n != crate::model::SERVICE_FILE)
-        {
-            // A service.yaml names the recordings' model; it is not a recording.
+        ) {
             files.push(path);
         }
     }

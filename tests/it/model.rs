@@ -447,6 +447,74 @@ fn serve_validates_its_recordings_at_load_and_strict_refuses() {
 }
 
 #[test]
+fn serve_keeps_its_findings_until_the_model_or_a_recording_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs_path = notes_recordings(dir.path());
+    let recs = recs_path.display().to_string();
+    // Files changed in the last 2 s are never cached, and the findings are kept only for
+    // recordings that all came from the cache.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let strict = || {
+        let out = conform(&[
+            "serve",
+            "--recordings",
+            &recs,
+            "--addr",
+            "127.0.0.1:0",
+            "--strict",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let memo = recs_path.join(".conform-cache.findings");
+    let bad = "bad.yaml: exchange 1: body.text: a string is a JSON string (type of example.notes#Text), found 5";
+    // The first start writes the cache; the second validates what it read from it and keeps
+    // the findings; the third takes them as kept: the same report, word for word.
+    let first = strict();
+    assert!(first.contains(bad), "{first}");
+    assert!(!memo.exists());
+    let second = strict();
+    assert!(memo.exists());
+    let third = strict();
+    assert_eq!(second, first);
+    assert_eq!(third, first);
+
+    // A changed model is validated against again: `text` of one character now breaks it.
+    let model = recs_path.join("notes/notes.json");
+    let text = std::fs::read_to_string(&model).unwrap();
+    let changed = text.replace(
+        r#""smithy.api#length": { "max": 200 }"#,
+        r#""smithy.api#length": { "min": 2, "max": 200 }"#,
+    );
+    assert_ne!(changed, text);
+    std::fs::write(&model, changed).unwrap();
+    let after = strict();
+    assert!(
+        after.contains("good.yaml: exchange 1: body.text"),
+        "{after}"
+    );
+    assert!(after.contains(bad), "{after}");
+
+    // So is a changed recording: the bad one made good, and only the model's change remains.
+    let bad_file = recs_path.join("notes/GetNote/bad.yaml");
+    let fixed = std::fs::read_to_string(&bad_file)
+        .unwrap()
+        .replace(r#""text": 5"#, r#""text": "long enough""#);
+    std::fs::write(&bad_file, fixed).unwrap();
+    let out = conform(&[
+        "serve",
+        "--recordings",
+        &recs,
+        "--addr",
+        "127.0.0.1:0",
+        "--strict",
+    ]);
+    let err = stderr(&out);
+    assert!(!err.contains("bad.yaml"), "{err}");
+    assert!(err.contains("good.yaml: exchange 1: body.text"), "{err}");
+}
+
+#[test]
 fn compare_reports_the_recordings_model_violations() {
     let dir = tempfile::tempdir().unwrap();
     let recs = notes_recordings(dir.path()).display().to_string();
