@@ -355,11 +355,7 @@ pub fn memo_write<T: Serialize>(dir: &Path, name: &str, key: &str, value: &T) {
     }) else {
         return;
     };
-    let path = memo_path(dir, name);
-    let tmp = dir.join(format!("{CACHE_FILE}.{name}.{}.tmp", std::process::id()));
-    if fs::write(&tmp, bytes).is_err() || fs::rename(&tmp, path).is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
+    replace_whole(&memo_path(dir, name), &bytes);
 }
 
 fn memo_path(dir: &Path, name: &str) -> PathBuf {
@@ -389,9 +385,16 @@ fn write_with(dir: &Path, kind: &str, loaded: &[(&Path, &[u8], &Stamp)], racy: D
     let Ok(bytes) = render(kind, &binary, &files) else {
         return;
     };
-    // A cache is a copy: renamed into place whole, but not worth a sync.
-    let tmp = dir.join(format!("{CACHE_FILE}.{}.tmp", std::process::id()));
-    if fs::write(&tmp, bytes).is_err() || fs::rename(&tmp, dir.join(CACHE_FILE)).is_err() {
+    replace_whole(&dir.join(CACHE_FILE), &bytes);
+}
+
+/// Writes `path` whole: a temporary file beside it, renamed over it. A cache or a memo is a
+/// copy, not worth a sync; a write that fails leaves no temporary file behind.
+fn replace_whole(path: &Path, bytes: &[u8]) {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    if fs::write(&tmp, bytes).is_err() || fs::rename(&tmp, path).is_err() {
         let _ = fs::remove_file(&tmp);
     }
 }

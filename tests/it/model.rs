@@ -402,20 +402,25 @@ fn notes_recordings(dir: &Path) -> std::path::PathBuf {
     recs
 }
 
-#[test]
-fn serve_validates_its_recordings_at_load_and_strict_refuses() {
-    let dir = tempfile::tempdir().unwrap();
-    let recs = notes_recordings(dir.path()).display().to_string();
+/// `conform serve --strict` over `recs`, which must refuse to serve (exit 2): its stderr.
+fn serve_strict(recs: &str) -> String {
     let out = conform(&[
         "serve",
         "--recordings",
-        &recs,
+        recs,
         "--addr",
         "127.0.0.1:0",
         "--strict",
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let err = stderr(&out);
+    stderr(&out)
+}
+
+#[test]
+fn serve_validates_its_recordings_at_load_and_strict_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = notes_recordings(dir.path()).display().to_string();
+    let err = serve_strict(&recs);
     assert!(
         err.contains("bad.yaml: exchange 1: body.text: a string is a JSON string (type of example.notes#Text), found 5"),
         "{err}"
@@ -454,18 +459,7 @@ fn serve_keeps_its_findings_until_the_model_or_a_recording_changes() {
     // Files changed in the last 2 s are never cached, and the findings are kept only for
     // recordings that all came from the cache.
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    let strict = || {
-        let out = conform(&[
-            "serve",
-            "--recordings",
-            &recs,
-            "--addr",
-            "127.0.0.1:0",
-            "--strict",
-        ]);
-        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-        stderr(&out)
-    };
+    let strict = || serve_strict(&recs);
     let memo = recs_path.join(".conform-cache.findings");
     let bad = "bad.yaml: exchange 1: body.text: a string is a JSON string (type of example.notes#Text), found 5";
     // The first start writes the cache; the second validates what it read from it and keeps
@@ -501,15 +495,7 @@ fn serve_keeps_its_findings_until_the_model_or_a_recording_changes() {
         .unwrap()
         .replace(r#""text": 5"#, r#""text": "long enough""#);
     std::fs::write(&bad_file, fixed).unwrap();
-    let out = conform(&[
-        "serve",
-        "--recordings",
-        &recs,
-        "--addr",
-        "127.0.0.1:0",
-        "--strict",
-    ]);
-    let err = stderr(&out);
+    let err = strict();
     assert!(!err.contains("bad.yaml"), "{err}");
     assert!(err.contains("good.yaml: exchange 1: body.text"), "{err}");
 }
