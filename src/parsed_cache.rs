@@ -196,6 +196,26 @@ impl Cache {
         self.by_path.is_empty()
     }
 
+    /// True when the cache holds `path` as it is now (its stamp is `stamp`).
+    pub fn holds(&self, path: &Path, stamp: &Stamp) -> bool {
+        self.by_path
+            .get(path)
+            .is_some_and(|(cached, _)| cached == stamp)
+    }
+
+    /// The same cache with its bytes in memory rather than mapped, for a cache kept as long as
+    /// a server runs: a mapped file cut short in place (by hand; conform only ever replaces it
+    /// whole) would end the process at the next read of a page it lost.
+    pub fn in_memory(self) -> Cache {
+        match self.bytes {
+            Bytes::Mapped(map) => Cache {
+                bytes: Bytes::Read(map.to_vec()),
+                ..self
+            },
+            Bytes::Read(_) => self,
+        }
+    }
+
     /// What `path` parsed to (as the JSON the cache keeps, and as a `T`), when the file is
     /// still the one the cache saw; `None` too when the entry does not read as a `T`.
     pub fn get<T: DeserializeOwned>(&self, path: &Path, stamp: &Stamp) -> Option<(T, &[u8])> {

@@ -5,7 +5,7 @@ mod store;
 
 pub use model::*;
 pub use store::{
-    BATCH, Created, Syncer, Unchanged, create_recording_later, load_recording, load_recordings,
-    load_recordings_noting, sync_file_system, write_atomically, write_atomically_unsynced,
-    write_recording, write_recording_later,
+    BATCH, Created, Folder, Syncer, Unchanged, create_recording_later, load_recording,
+    load_recordings, load_recordings_noting, sync_file_system, write_atomically,
+    write_atomically_unsynced, write_recording, write_recording_later,
 };

@@ -6,7 +6,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::model::{Recording, RecordingProvenance};
+use super::model::{RecordedExchange, Recording, RecordingProvenance};
 use crate::case::{CaseError, LoadErrors, locate};
 use crate::matching::Seg;
 use crate::parsed_cache::{self as cache, Cache, Stamp};
@@ -22,6 +22,9 @@ pub struct Unchanged {
     /// The folder's cache file's stamp (every recording was taken from it, and it was left as
     /// it was) and each `service.yaml`'s path and stamp.
     pub key: String,
+    /// The cache file's stamp alone: the key of what depends on the recordings only (the
+    /// replay's index), not on the service files.
+    pub recordings: String,
     /// The `service.yaml` files under the folder, in path order.
     pub service_files: Vec<PathBuf>,
 }
@@ -32,90 +35,202 @@ pub struct Unchanged {
 pub fn load_recordings_noting(
     dir: &Path,
 ) -> Result<(Vec<Recording>, Option<Unchanged>), LoadErrors> {
-    let mut files = Vec::new();
-    let mut service_files = Vec::new();
-    let mut errors = Vec::new();
-    collect(
-        dir,
-        &mut files,
-        &mut service_files,
-        &mut errors,
-        &mut std::collections::HashSet::new(),
-    );
-    debug_assert!(files.is_sorted());
-    // The cache (`parsed_cache`) holds what the files said when they were last parsed; only
-    // files it does not hold as they are now are parsed again.
-    let cache = Cache::read(dir, "recordings");
-    // Parsing YAML is nearly all of a replay's start-up with many recordings, and the files
-    // are independent: read them on every core, then keep the results in file order.
-    let read: Vec<Read<'_>> = crate::parallel::map_in_order(&files, |f| read_one(f, &cache));
-    let hits = read.iter().filter(|r| r.cached.is_some()).count();
-    let rewrite = hits < files.len() || hits < cache.len();
-    let unchanged = if rewrite {
-        None
-    } else {
-        cache.unchanged().and_then(|mut key| {
-            for f in &service_files {
-                let stamp = Stamp::of(&fs::metadata(f).ok()?);
-                key.push_str(&format!(
-                    "\n{}\t{}",
-                    f.display(),
-                    serde_json::to_string(&stamp).ok()?
-                ));
-            }
-            Some(Unchanged {
-                key,
-                service_files: service_files.clone(),
-            })
-        })
-    };
-    if rewrite {
-        let fresh: Vec<Option<Box<serde_json::value::RawValue>>> = read
-            .iter()
-            .map(|r| match (&r.cached, &r.result) {
-                (None, Ok(recording)) => cache::to_raw(recording),
-                _ => None,
-            })
-            .collect();
-        let good: Vec<(&Path, &[u8], &Stamp)> = read
-            .iter()
-            .zip(&fresh)
-            .filter_map(|(r, fresh)| {
-                let recording = r.result.as_ref().ok()?;
-                let raw = r.cached.or(fresh.as_deref().map(|f| f.get().as_bytes()))?;
-                Some((recording.file.as_path(), raw, r.stamp.as_ref()?))
-            })
-            .collect();
-        cache::write(dir, "recordings", &good);
+    Folder::open(dir).load()
+}
+
+/// A recordings folder as walked, nothing parsed yet: its recording files in path order, each
+/// one's stamp, its `service.yaml` files and its cache. When the cache holds every recording as
+/// it is now ([`Folder::unchanged`]), a recording can be read from the cache alone, when it is
+/// needed ([`Folder::cached_exchange`]): the replay's start-up reads none of them.
+pub struct Folder {
+    files: Vec<PathBuf>,
+    stamps: Vec<Option<Stamp>>,
+    service_files: Vec<PathBuf>,
+    /// Errors of the walk itself (a folder that cannot be read).
+    errors: Vec<CaseError>,
+    cache: Cache,
+    unchanged: Option<Unchanged>,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for Folder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Folder")
+            .field("dir", &self.dir)
+            .field("files", &self.files.len())
+            .field("unchanged", &self.unchanged.is_some())
+            .finish()
     }
-    let loaded = read.into_iter().map(|r| r.result);
-    let mut recordings = Vec::new();
-    for result in loaded {
-        match result {
-            Ok(r) => recordings.push(r),
-            Err(mut e) => errors.append(&mut e),
+}
+
+impl Folder {
+    /// Walks `dir` and takes every recording's stamp (on every core), reading no recording.
+    pub fn open(dir: &Path) -> Folder {
+        let mut files = Vec::new();
+        let mut service_files = Vec::new();
+        let mut errors = Vec::new();
+        collect(
+            dir,
+            &mut files,
+            &mut service_files,
+            &mut errors,
+            &mut std::collections::HashSet::new(),
+        );
+        debug_assert!(files.is_sorted());
+        // The cache (`parsed_cache`) holds what the files said when they were last parsed; only
+        // files it does not hold as they are now are parsed again. The stamp is taken before
+        // a file is read: a change in between makes the next start see another stamp, so the
+        // file is parsed again then.
+        let cache = Cache::read(dir, "recordings");
+        let stamps: Vec<Option<Stamp>> =
+            crate::parallel::map_in_order(&files, |f| fs::metadata(f).ok().map(|m| Stamp::of(&m)));
+        let whole = errors.is_empty()
+            && files.len() == cache.len()
+            && files
+                .iter()
+                .zip(&stamps)
+                .all(|(f, s)| s.as_ref().is_some_and(|s| cache.holds(f, s)));
+        let unchanged = if whole {
+            unchanged(&cache, &service_files)
+        } else {
+            None
+        };
+        Folder {
+            files,
+            stamps,
+            service_files,
+            errors,
+            cache,
+            unchanged,
+            dir: dir.to_owned(),
         }
     }
-    if errors.is_empty() {
-        Ok((recordings, unchanged))
-    } else {
-        Err(LoadErrors(errors))
+
+    /// Some when the cache holds every recording of the folder as it is now, and nothing else.
+    pub fn unchanged(&self) -> Option<&Unchanged> {
+        self.unchanged.as_ref()
     }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The recording files, in path order (the order `load` gives the recordings in).
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// The `position`-th (1-based) exchange of the `file`-th recording, as the cache holds it;
+    /// `None` when the cache does not hold that file as it was stamped, or it has no such
+    /// exchange.
+    pub fn cached_exchange(&self, file: usize, position: usize) -> Option<RecordedExchange> {
+        let path = self.files.get(file)?;
+        let (recording, _) = self
+            .cache
+            .get::<Recording>(path, self.stamps.get(file)?.as_ref()?)?;
+        recording
+            .exchanges
+            .into_iter()
+            .nth(position.checked_sub(1)?)
+    }
+
+    /// The same folder with its cache in memory, for one kept as long as a server runs
+    /// (`Cache::in_memory`).
+    pub fn in_memory(self) -> Folder {
+        Folder {
+            cache: self.cache.in_memory(),
+            ..self
+        }
+    }
+
+    /// Every recording (from the cache where it holds the file as it is, parsed otherwise,
+    /// on every core), and an [`Unchanged`] when each came from the cache and it was left as
+    /// it was. The cache is rewritten when it did not hold every file as it is.
+    pub fn load(&self) -> Result<(Vec<Recording>, Option<Unchanged>), LoadErrors> {
+        let items: Vec<(&Path, Option<&Stamp>)> = self
+            .files
+            .iter()
+            .zip(&self.stamps)
+            .map(|(f, s)| (f.as_path(), s.as_ref()))
+            .collect();
+        let cache = &self.cache;
+        // Parsing YAML is nearly all of a replay's start-up with many recordings, and the files
+        // are independent: read them on every core, then keep the results in file order.
+        let read: Vec<Read<'_>> =
+            crate::parallel::map_in_order(&items, |&(f, s)| read_one(f, s, cache));
+        let hits = read.iter().filter(|r| r.cached.is_some()).count();
+        let rewrite = hits < self.files.len() || hits < cache.len();
+        let unchanged = if rewrite {
+            None
+        } else {
+            self.unchanged
+                .clone()
+                .or_else(|| unchanged(cache, &self.service_files))
+        };
+        if rewrite {
+            let fresh: Vec<Option<Box<serde_json::value::RawValue>>> = read
+                .iter()
+                .map(|r| match (&r.cached, &r.result) {
+                    (None, Ok(recording)) => cache::to_raw(recording),
+                    _ => None,
+                })
+                .collect();
+            let good: Vec<(&Path, &[u8], &Stamp)> = read
+                .iter()
+                .zip(&fresh)
+                .filter_map(|(r, fresh)| {
+                    let recording = r.result.as_ref().ok()?;
+                    let raw = r.cached.or(fresh.as_deref().map(|f| f.get().as_bytes()))?;
+                    Some((recording.file.as_path(), raw, r.stamp?))
+                })
+                .collect();
+            cache::write(&self.dir, "recordings", &good);
+        }
+        let mut errors = self.errors.clone();
+        let mut recordings = Vec::with_capacity(read.len());
+        for r in read {
+            match r.result {
+                Ok(r) => recordings.push(r),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if errors.is_empty() {
+            Ok((recordings, unchanged))
+        } else {
+            Err(LoadErrors(errors))
+        }
+    }
+}
+
+/// The [`Unchanged`] of a folder whose every recording `cache` holds: its stamp, and each
+/// service file's path and stamp.
+fn unchanged(cache: &Cache, service_files: &[PathBuf]) -> Option<Unchanged> {
+    let recordings = cache.unchanged()?;
+    let mut key = recordings.clone();
+    for f in service_files {
+        let stamp = Stamp::of(&fs::metadata(f).ok()?);
+        key.push_str(&format!(
+            "\n{}\t{}",
+            f.display(),
+            serde_json::to_string(&stamp).ok()?
+        ));
+    }
+    Some(Unchanged {
+        key,
+        recordings,
+        service_files: service_files.to_vec(),
+    })
 }
 
 /// One file as the loader read it: from the cache (with the cached JSON) or parsed.
 struct Read<'a> {
     result: Result<Recording, Vec<CaseError>>,
-    stamp: Option<Stamp>,
+    stamp: Option<&'a Stamp>,
     cached: Option<&'a [u8]>,
 }
 
-fn read_one<'a>(file: &Path, cache: &'a Cache) -> Read<'a> {
-    // The stamp is taken before the file is read: a change in between makes the next start
-    // see another stamp, so the file is parsed again then.
-    let stamp = fs::metadata(file).ok().map(|m| Stamp::of(&m));
-    if let Some((mut recording, raw)) = stamp.as_ref().and_then(|s| cache.get::<Recording>(file, s))
-    {
+fn read_one<'a>(file: &Path, stamp: Option<&'a Stamp>, cache: &'a Cache) -> Read<'a> {
+    if let Some((mut recording, raw)) = stamp.and_then(|s| cache.get::<Recording>(file, s)) {
         recording.file = file.to_owned();
         return Read {
             result: Ok(recording),
