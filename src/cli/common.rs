@@ -12,8 +12,9 @@ use clap::Args;
 use conform::aws::{AwsService, SecretScrubber, load_signer};
 use conform::case::{Suite, TargetKind, load_suite};
 use conform::http::{Client, ClientOptions, Signer};
-use conform::recording::load_recordings_noting;
-use conform::replay::{Replay, ReplayServer};
+use conform::parsed_cache::{memo_read, memo_write};
+use conform::recording::{Folder, Recording, Unchanged};
+use conform::replay::{IndexMemo, Replay, ReplayServer};
 use conform::runner::Target;
 use conform::vars::Vars;
 
@@ -101,15 +102,78 @@ pub fn load_replay(dir: &Path) -> Result<Replay> {
     load_replay_with(dir, |_, _| Ok(()))
 }
 
+/// The memo of a folder's replay index (`.conform-cache.replay`), kept under the key of the
+/// recordings' cache.
+const REPLAY_MEMO: &str = "replay";
+
+/// The recordings of a folder as a replay's check sees them: loaded already, or loaded when
+/// the check first asks for them (a replay started from the memo of its index reads none).
+pub struct Recordings<'a> {
+    folder: &'a Folder,
+    given: Option<&'a [Recording]>,
+    loaded: std::cell::OnceCell<Vec<Recording>>,
+}
+
+impl<'a> Recordings<'a> {
+    /// The recordings of `folder`, read when first asked for.
+    fn later(folder: &'a Folder) -> Recordings<'a> {
+        Recordings {
+            folder,
+            given: None,
+            loaded: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The recordings of `folder`, read already.
+    fn given(folder: &'a Folder, recordings: &'a [Recording]) -> Recordings<'a> {
+        Recordings {
+            given: Some(recordings),
+            ..Recordings::later(folder)
+        }
+    }
+
+    /// Every recording of the folder, in path order; read now if they were not yet.
+    pub fn get(&self) -> Result<&[Recording]> {
+        if let Some(given) = self.given {
+            return Ok(given);
+        }
+        if let Some(loaded) = self.loaded.get() {
+            return Ok(loaded);
+        }
+        let (loaded, _) = load_folder(self.folder)?;
+        Ok(self.loaded.get_or_init(|| loaded))
+    }
+
+    /// The recordings it read, if it read them.
+    fn into_loaded(self) -> Option<Vec<Recording>> {
+        self.loaded.into_inner()
+    }
+}
+
+/// `folder.load()`, each error printed, as one usage error.
+fn load_folder(folder: &Folder) -> Result<(Vec<Recording>, Option<Unchanged>)> {
+    folder.load().map_err(|errors| {
+        let n = errors.0.len();
+        eprintln!("{errors}\n");
+        UsageError(format!(
+            "{n} recording error{}",
+            if n == 1 { "" } else { "s" }
+        ))
+        .into()
+    })
+}
+
 /// [`load_replay`], with `check` seeing the recordings before the replay is built (validation
 /// against their service model), and whether the folder is unchanged since an earlier load
-/// (`recording::load_recordings_noting`).
+/// (`recording::Folder::unchanged`).
+///
+/// When it is, and an earlier start left the memo of its index, the replay starts from that
+/// memo and reads no recording: each exchange is read from the recordings' cache when it is
+/// first asked for (`Replay::from_memo`). A start that read every recording from the cache
+/// writes the memo for the next.
 pub fn load_replay_with(
     dir: &Path,
-    check: impl FnOnce(
-        &[conform::recording::Recording],
-        Option<&conform::recording::Unchanged>,
-    ) -> Result<()>,
+    check: impl FnOnce(&Recordings<'_>, Option<&Unchanged>) -> Result<()>,
 ) -> Result<Replay> {
     if !dir.is_dir() {
         return Err(UsageError(format!(
@@ -118,30 +182,70 @@ pub fn load_replay_with(
         ))
         .into());
     }
-    let (recordings, unchanged) = load_recordings_noting(dir).map_err(|errors| {
-        let n = errors.0.len();
-        eprintln!("{errors}\n");
-        UsageError(format!(
-            "{n} recording error{}",
-            if n == 1 { "" } else { "s" }
-        ))
-    })?;
+    let folder = Folder::open(dir);
+    let memo = folder
+        .unchanged()
+        .and_then(|u| memo_read::<IndexMemo>(dir, REPLAY_MEMO, &u.recordings));
+    let (folder, loaded, check) = match memo {
+        Some(memo) => {
+            let folder = Arc::new(folder.in_memory());
+            let recordings = Recordings::later(&folder);
+            // The check and the index's rebuild from its memo run side by side.
+            let (checked, replay) = std::thread::scope(|scope| {
+                let index = scope.spawn(|| Replay::from_memo(memo, Arc::clone(&folder)));
+                let checked = check(&recordings, folder.unchanged());
+                (checked, join(index))
+            });
+            checked?;
+            let loaded = recordings.into_loaded();
+            if let Some(replay) = replay {
+                drop_later(loaded);
+                return Ok(replay);
+            }
+            // The memo does not fit the folder: index the recordings as they are.
+            let folder = Arc::into_inner(folder).expect("the index's thread has ended");
+            (folder, loaded, None)
+        }
+        None => (folder, None, Some(check)),
+    };
+    let (recordings, unchanged) = match loaded {
+        Some(loaded) => (loaded, folder.unchanged().cloned()),
+        None => load_folder(&folder)?,
+    };
     // The check and the index read the same recordings and neither needs the other: each
     // runs while the other does (a serial part of one, loading a model, say, overlaps the other).
     let (checked, replay) = std::thread::scope(|scope| {
         let index = scope.spawn(|| Replay::new(&recordings));
-        let checked = check(&recordings, unchanged.as_ref());
-        let replay = index
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (checked, replay)
+        let checked = match check {
+            Some(check) => check(&Recordings::given(&folder, &recordings), unchanged.as_ref()),
+            None => Ok(()),
+        };
+        (checked, join(index))
     });
     checked?;
     let replay = replay.map_err(UsageError)?;
-    // The replay holds what it serves: the loaded recordings are freed off the way to the
-    // first answer.
-    std::thread::spawn(move || drop(recordings));
+    if let Some(u) = &unchanged
+        && let Some(memo) = replay.memo(&folder)
+    {
+        memo_write(dir, REPLAY_MEMO, &u.recordings, &memo);
+    }
+    // The replay holds what it serves.
+    drop_later(Some(recordings));
     Ok(replay)
+}
+
+/// A scoped thread's result; its panic goes on in the caller.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Frees loaded recordings on a thread of their own, off the way to the first answer.
+fn drop_later(recordings: Option<Vec<Recording>>) {
+    if let Some(recordings) = recordings {
+        std::thread::spawn(move || drop(recordings));
+    }
 }
 
 /// Starts the replay of `dir` on an ephemeral loopback port.

@@ -241,12 +241,12 @@ struct KeptFindings {
 /// [`validate_recordings`], or what it found at an earlier start when nothing it read has
 /// changed since: every recording came from the folder's cache, which was left as it was, and
 /// the `service.yaml` files and the models they name have the stamps they had then
-/// (`unchanged` from `load_recordings_noting`). The findings are kept beside the cache
-/// (`parsed_cache::memo_write`). Taken from there, `models` is empty: only `serve`, which does
-/// not use it, calls this.
+/// (`unchanged` from `recording::Folder`). The findings are kept beside the cache
+/// (`parsed_cache::memo_write`). Taken from there, no recording is read, and `models` is
+/// empty: only `serve`, which does not use it, calls this.
 pub fn validate_recordings_kept(
     root: &std::path::Path,
-    recordings: &[conform::recording::Recording],
+    recordings: &super::common::Recordings<'_>,
     unchanged: Option<&conform::recording::Unchanged>,
 ) -> Result<RecordingFindings> {
     const MEMO: &str = "findings";
@@ -281,7 +281,7 @@ pub fn validate_recordings_kept(
             models: Default::default(),
         });
     }
-    let found = validate_recordings(root, recordings)?;
+    let found = validate_recordings(root, recordings.get()?)?;
     if let Some(key) = &key {
         conform::parsed_cache::memo_write(
             root,

@@ -12,15 +12,17 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde::{Deserialize, Serialize};
 
 use super::state::{Reset, RunStates, StateStats, valid_run_id};
 use crate::exchange::{Headers, RUN_ID_HEADER, Request};
 use crate::matching::{
     MessageExpect, Mismatch, Observed, Start, Verdict, evaluate, evaluate_quick,
 };
-use crate::recording::{IDENTITY_HEADERS, RecordedExchange, Recording, request_keys};
+use crate::recording::{Folder, IDENTITY_HEADERS, RecordedExchange, Recording, request_keys};
 
 /// Requests larger than this are refused with 413 before any matching.
 pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
@@ -42,7 +44,9 @@ pub struct Entry {
     /// The headers as hyper sends them, built once at load: serving them clones a header map
     /// instead of parsing every header again.
     served_headers: http::HeaderMap,
-    used: AtomicBool,
+    /// The exchange could not be read back from the recordings cache (`Replay::from_memo`):
+    /// the entry answers that, and a request the index does not find is never matched to it.
+    broken: bool,
 }
 
 impl Entry {
@@ -58,6 +62,17 @@ impl Entry {
         *response.headers_mut() = self.served_headers.clone();
         response
     }
+}
+
+/// One exchange's place: its recording (an index into `Replay::files`) and position, and its
+/// entry, built when the replay is, or on first use when the replay was started from a memo of
+/// its index (`Replay::from_memo`).
+#[derive(Debug)]
+struct Slot {
+    file: usize,
+    position: usize,
+    entry: OnceLock<Entry>,
+    used: AtomicBool,
 }
 
 /// Exchanges of one recording that share a request: answered in turn, each run in its own
@@ -136,7 +151,11 @@ impl Miss {
 /// The loaded recordings and the state of their sequences.
 #[derive(Debug)]
 pub struct Replay {
-    entries: Vec<Entry>,
+    /// The recording files, each once, in the order their exchanges were added.
+    files: Vec<PathBuf>,
+    slots: Vec<Slot>,
+    /// Where entries not yet built are read from (a replay started from a memo).
+    source: Option<Arc<Folder>>,
     sequences: Vec<Sequence>,
     by_key: HashMap<String, usize>,
     /// The same sequences by the exact bytes a client sends for them (`exact_key`): the
@@ -145,6 +164,8 @@ pub struct Replay {
     by_bytes: HashMap<Vec<u8>, usize>,
     /// Exchanges shadowed by an earlier recording with the same request (never served).
     pub shadowed: Vec<String>,
+    /// The same, as (shadowed slot, slot that answers), for the memo.
+    shadowed_slots: Vec<(usize, usize)>,
     served: AtomicU64,
     missed: AtomicU64,
     misses: Mutex<Vec<String>>,
@@ -206,7 +227,7 @@ impl Replay {
         let prepared: Vec<Result<Prepared, String>> =
             crate::parallel::map_in_order(&all, |&(file, position, x)| prepare(file, position, x));
         let mut replay = Replay::empty();
-        replay.entries.reserve_exact(prepared.len());
+        replay.slots.reserve_exact(prepared.len());
         replay.by_key.reserve(prepared.len());
         replay.by_bytes.reserve(prepared.len());
         for p in prepared {
@@ -218,11 +239,14 @@ impl Replay {
     /// A replay with no recordings: every request misses.
     pub fn empty() -> Replay {
         Replay {
-            entries: Vec::new(),
+            files: Vec::new(),
+            slots: Vec::new(),
+            source: None,
             sequences: Vec::new(),
             by_key: HashMap::new(),
             by_bytes: HashMap::new(),
             shadowed: Vec::new(),
+            shadowed_slots: Vec::new(),
             served: AtomicU64::new(0),
             missed: AtomicU64::new(0),
             misses: Mutex::new(Vec::new()),
@@ -245,24 +269,27 @@ impl Replay {
 
     fn insert(&mut self, prepared: Prepared) {
         let Prepared { entry, key, exact } = prepared;
-        let index = self.entries.len();
-        self.entries.push(entry);
+        let index = self.slots.len();
+        if self.files.last() != Some(&entry.file) {
+            self.files.push(entry.file.clone());
+        }
+        self.slots.push(Slot {
+            file: self.files.len() - 1,
+            position: entry.position,
+            entry: OnceLock::from(entry),
+            used: AtomicBool::new(false),
+        });
         match self.by_key.get(&key) {
             // Sequences are per recording: the same request again in its own file is the
             // sequence's next answer.
             Some(&seq)
-                if self.entries[self.sequences[seq].entries[0]].file
-                    == self.entries[index].file =>
+                if self.slots[self.sequences[seq].entries[0]].file == self.slots[index].file =>
             {
                 self.sequences[seq].entries.push(index);
             }
             Some(&seq) => {
-                let first = &self.entries[self.sequences[seq].entries[0]];
-                self.shadowed.push(format!(
-                    "{} repeats the request of {}, which answers it",
-                    self.entries[index].label(),
-                    first.label()
-                ));
+                let first = self.sequences[seq].entries[0];
+                self.shadow(index, first);
             }
             None => {
                 self.sequences.push(Sequence {
@@ -289,7 +316,40 @@ impl Replay {
     }
 
     pub fn exchange_count(&self) -> usize {
-        self.entries.len()
+        self.slots.len()
+    }
+
+    fn shadow(&mut self, slot: usize, by: usize) {
+        self.shadowed.push(format!(
+            "{} repeats the request of {}, which answers it",
+            self.label(slot),
+            self.label(by)
+        ));
+        self.shadowed_slots.push((slot, by));
+    }
+
+    /// `recordings/x.yaml (exchange 2)`, without building the entry.
+    fn label(&self, slot: usize) -> String {
+        let s = &self.slots[slot];
+        format!("{} (exchange {})", self.files[s.file].display(), s.position)
+    }
+
+    /// The slot's entry, built now if it was not yet (a replay started from a memo).
+    fn entry(&self, slot: usize) -> &Entry {
+        let s = &self.slots[slot];
+        s.entry.get_or_init(|| {
+            let file = &self.files[s.file];
+            let prepared = self
+                .source
+                .as_ref()
+                .and_then(|folder| folder.cached_exchange(s.file, s.position))
+                .ok_or_else(|| "it is no longer in the recordings cache".to_owned())
+                .and_then(|x| prepare(file, s.position, &x));
+            match prepared {
+                Ok(p) => p.entry,
+                Err(e) => broken_entry(file, s.position, &e),
+            }
+        })
     }
 
     /// The answer to one request.
@@ -298,8 +358,8 @@ impl Replay {
             self.missed.fetch_add(1, Ordering::Relaxed);
             return Answer::TooLarge(MAX_REQUEST_BODY);
         }
-        if let Some(entry) = self.indexed(request) {
-            return self.serve(entry);
+        if let Some(slot) = self.indexed(request) {
+            return self.serve(slot);
         }
         let observed = observed(request);
         let run = run_of(request);
@@ -307,10 +367,14 @@ impl Replay {
         // (most differ), then render the diffs of the closest three only.
         let mut ranked: Vec<(usize, usize)> = Vec::new();
         for (seq, sequence) in self.sequences.iter().enumerate() {
-            let verdict = evaluate_quick(&self.entries[sequence.entries[0]].expect, &observed);
+            let first = self.entry(sequence.entries[0]);
+            if first.broken {
+                continue;
+            }
+            let verdict = evaluate_quick(&first.expect, &observed);
             if verdict.passed() {
-                let entry = self.next_in(seq, run);
-                return self.serve(entry);
+                let slot = self.next_in(seq, run);
+                return self.serve(slot);
             }
             ranked.push((seq, verdict.mismatches.len()));
         }
@@ -319,7 +383,7 @@ impl Replay {
             .into_iter()
             .take(3)
             .map(|(seq, _)| {
-                let first = &self.entries[self.sequences[seq].entries[0]];
+                let first = self.entry(self.sequences[seq].entries[0]);
                 (seq, evaluate(&first.expect, &observed))
             })
             .collect();
@@ -334,7 +398,7 @@ impl Replay {
                 .into_iter()
                 .take(3)
                 .map(|(seq, verdict)| NearMiss {
-                    label: self.entries[self.sequences[seq].entries[0]].label(),
+                    label: self.label(self.sequences[seq].entries[0]),
                     diff: verdict.diff(),
                     mismatches: verdict.mismatches,
                 })
@@ -356,8 +420,8 @@ impl Replay {
         if request.body.len() > MAX_REQUEST_BODY {
             return None;
         }
-        let entry = self.indexed(request)?;
-        match self.serve(entry) {
+        let slot = self.indexed(request)?;
+        match self.serve(slot) {
             Answer::Recorded(entry) => Some(entry),
             _ => None,
         }
@@ -365,7 +429,7 @@ impl Replay {
 
     /// The sequence's next exchange when the hash index finds the request and the recorded
     /// request, judged by `matching::evaluate`, confirms it.
-    fn indexed(&self, request: &Request) -> Option<&Entry> {
+    fn indexed(&self, request: &Request) -> Option<usize> {
         // The exact bytes first. The key holds everything `evaluate` would look at (method,
         // path, each identity header's value or its absence, the body), so a hit is a match.
         let exact = exact_key(
@@ -386,18 +450,17 @@ impl Replay {
         let seq = json_key
             .and_then(|k| self.by_key.get(&k).copied())
             .or_else(|| self.by_key.get(&raw_key()).copied())?;
-        let entry = self.next_in(seq, run_of(request));
-        evaluate(&entry.expect, &observed(request))
-            .passed()
-            .then_some(entry)
+        let slot = self.next_in(seq, run_of(request));
+        let entry = self.entry(slot);
+        (entry.broken || evaluate(&entry.expect, &observed(request)).passed()).then_some(slot)
     }
 
     /// Takes the sequence's next exchange for `run`; after the last, it starts over, so the
     /// suite can run again and again against one server.
-    fn next_in(&self, seq: usize, run: Option<&str>) -> &Entry {
+    fn next_in(&self, seq: usize, run: Option<&str>) -> usize {
         let sequence = &self.sequences[seq];
         let n = self.states.take(run, seq, sequence.entries.len());
-        &self.entries[sequence.entries[n]]
+        sequence.entries[n]
     }
 
     /// Every run's sequences start from their first exchange again.
@@ -417,9 +480,7 @@ impl Replay {
             .part_way(|seq| self.sequences[seq].entries.len())
             .into_iter()
             .map(|p| PartWaySequence {
-                file: self.entries[self.sequences[p.sequence].entries[0]]
-                    .file
-                    .clone(),
+                file: self.files[self.slots[self.sequences[p.sequence].entries[0]].file].clone(),
                 run: p.run,
                 answered: p.answered,
                 total: p.total,
@@ -427,10 +488,10 @@ impl Replay {
             .collect()
     }
 
-    fn serve<'a>(&self, entry: &'a Entry) -> Answer<'a> {
-        entry.used.store(true, Ordering::Relaxed);
+    fn serve(&self, slot: usize) -> Answer<'_> {
+        self.slots[slot].used.store(true, Ordering::Relaxed);
         self.served.fetch_add(1, Ordering::Relaxed);
-        Answer::Recorded(entry)
+        Answer::Recorded(self.entry(slot))
     }
 
     pub fn stats(&self) -> ReplayStats {
@@ -438,11 +499,9 @@ impl Replay {
             served: self.served.load(Ordering::Relaxed),
             missed: self.missed.load(Ordering::Relaxed),
             missed_requests: self.misses.lock().map(|m| m.clone()).unwrap_or_default(),
-            unused: self
-                .entries
-                .iter()
-                .filter(|e| !e.used.load(Ordering::Relaxed))
-                .map(Entry::label)
+            unused: (0..self.slots.len())
+                .filter(|&i| !self.slots[i].used.load(Ordering::Relaxed))
+                .map(|i| self.label(i))
                 .collect(),
             part_way: self.part_way(),
             states: self.states.stats(),
@@ -502,11 +561,182 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
             headers,
             body: bytes::Bytes::from(body),
             served_headers,
-            used: AtomicBool::new(false),
+            broken: false,
         },
         key,
         exact: (exact, json),
     })
+}
+
+/// The entry of an exchange that could not be built on first use: it answers 500 with an
+/// AWS-style error that says which exchange and why, and the near-miss scan passes it by.
+fn broken_entry(file: &Path, position: usize, why: &str) -> Entry {
+    const TYPE: &str = "ReplayRecordingUnreadable";
+    let message = format!(
+        "conform replay: {} (exchange {position}) could not be read: {why}; restart the server to read the recordings again",
+        file.display()
+    );
+    let body = serde_json::json!({ "__type": TYPE, "message": message }).to_string();
+    let headers = vec![
+        (
+            "content-type".to_owned(),
+            "application/x-amz-json-1.1".to_owned(),
+        ),
+        ("x-amzn-errortype".to_owned(), TYPE.to_owned()),
+    ];
+    let mut served_headers = http::HeaderMap::with_capacity(headers.len());
+    for (name, value) in &headers {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            served_headers.append(n, v);
+        }
+    }
+    Entry {
+        file: file.to_path_buf(),
+        position,
+        expect: MessageExpect {
+            start: crate::matching::StartExpect::Any,
+            headers: Vec::new(),
+            absent_headers: Vec::new(),
+            body: None,
+            error: None,
+        },
+        status: 500,
+        headers,
+        body: bytes::Bytes::from(body),
+        served_headers,
+        broken: true,
+    }
+}
+
+/// A replay's index as a memo (`parsed_cache::memo_write`, beside the recordings' cache): what
+/// [`Replay::new`] worked out from a folder's recordings, kept under the key of the cache they
+/// all came from. [`Replay::from_memo`] starts a replay from it with no recording read: each
+/// entry is built from the cache when it is first used.
+#[derive(Serialize, Deserialize)]
+pub struct IndexMemo {
+    /// The recording files, relative to the folder, in the folder's order.
+    files: Vec<String>,
+    /// Each exchange's file (an index into `files`) and 1-based position.
+    slots: Vec<(usize, usize)>,
+    sequences: Vec<Vec<usize>>,
+    by_key: Vec<(String, usize)>,
+    /// The exact-bytes keys: `t` and the key when it is UTF-8, `b` and its base64 otherwise.
+    by_bytes: Vec<(String, usize)>,
+    shadowed: Vec<(usize, usize)>,
+}
+
+fn bytes_to_text(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    match std::str::from_utf8(bytes) {
+        Ok(text) => format!("t{text}"),
+        Err(_) => format!(
+            "b{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ),
+    }
+}
+
+fn text_to_bytes(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    match text.split_at_checked(1)? {
+        ("t", key) => Some(key.as_bytes().to_vec()),
+        ("b", key) => base64::engine::general_purpose::STANDARD.decode(key).ok(),
+        _ => None,
+    }
+}
+
+impl Replay {
+    /// This replay's index as a memo for the recordings of `folder`, when it was built from
+    /// exactly them, in order (`Replay::new` over `folder.load()`).
+    pub fn memo(&self, folder: &Folder) -> Option<IndexMemo> {
+        if self.files != folder.files() {
+            return None;
+        }
+        let files = self
+            .files
+            .iter()
+            .map(|f| Some(f.strip_prefix(folder.dir()).ok()?.to_str()?.to_owned()))
+            .collect::<Option<Vec<String>>>()?;
+        Some(IndexMemo {
+            files,
+            slots: self.slots.iter().map(|s| (s.file, s.position)).collect(),
+            sequences: self.sequences.iter().map(|s| s.entries.clone()).collect(),
+            by_key: self.by_key.iter().map(|(k, &v)| (k.clone(), v)).collect(),
+            by_bytes: self
+                .by_bytes
+                .iter()
+                .map(|(k, &v)| (bytes_to_text(k), v))
+                .collect(),
+            shadowed: self.shadowed_slots.clone(),
+        })
+    }
+
+    /// The replay `memo` describes, over the recordings of `folder`, building no entry until it
+    /// is used; `None` when the memo does not fit the folder (other files, indexes out of range).
+    pub fn from_memo(memo: IndexMemo, folder: Arc<Folder>) -> Option<Replay> {
+        let files = folder.files();
+        if memo.files.len() != files.len()
+            || memo
+                .files
+                .iter()
+                .zip(files)
+                .any(|(m, f)| f.strip_prefix(folder.dir()).ok() != Some(Path::new(m)))
+        {
+            return None;
+        }
+        let slots = memo.slots.len();
+        let in_range = |i: &usize| *i < slots;
+        let sequences_fit = memo
+            .sequences
+            .iter()
+            .all(|s| !s.is_empty() && s.iter().all(in_range));
+        let sequences = memo.sequences.len();
+        if !sequences_fit
+            || memo.slots.iter().any(|&(f, p)| f >= files.len() || p == 0)
+            || memo
+                .by_key
+                .iter()
+                .chain(&memo.by_bytes)
+                .any(|(_, s)| *s >= sequences)
+            || memo
+                .shadowed
+                .iter()
+                .any(|(a, b)| !in_range(a) || !in_range(b))
+        {
+            return None;
+        }
+        let mut replay = Replay::empty();
+        replay.files = files.to_vec();
+        replay.slots = memo
+            .slots
+            .into_iter()
+            .map(|(file, position)| Slot {
+                file,
+                position,
+                entry: OnceLock::new(),
+                used: AtomicBool::new(false),
+            })
+            .collect();
+        replay.sequences = memo
+            .sequences
+            .into_iter()
+            .map(|entries| Sequence { entries })
+            .collect();
+        replay.by_key = memo.by_key.into_iter().collect();
+        replay.by_bytes = memo
+            .by_bytes
+            .into_iter()
+            .map(|(k, v)| Some((text_to_bytes(&k)?, v)))
+            .collect::<Option<_>>()?;
+        for (slot, by) in memo.shadowed {
+            replay.shadow(slot, by);
+        }
+        replay.source = Some(folder);
+        Some(replay)
+    }
 }
 
 /// The `by_bytes` key: method, path, the identity headers' values (a NUL byte for one that is

@@ -9,8 +9,8 @@ mod state;
 
 pub use admin::{ADMIN_PREFIX, AdminAnswer, admin, is_admin_path};
 pub use index::{
-    Answer, Entry, MAX_REQUEST_BODY, Miss, NearMiss, PartWaySequence, Replay, ReplayStats,
-    request_from_parts,
+    Answer, Entry, IndexMemo, MAX_REQUEST_BODY, Miss, NearMiss, PartWaySequence, Replay,
+    ReplayStats, request_from_parts,
 };
 pub use server::{MissSink, ReplayServer};
 pub use state::{MAX_RUN_ID_LEN, MAX_RUNS, PartWay, Reset, RunStates, StateStats, valid_run_id};

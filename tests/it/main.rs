@@ -16,6 +16,7 @@ mod props;
 mod proxy;
 mod recipe;
 mod record;
+mod replay_memo;
 mod replay_state;
 mod sdk;
 mod sdk_all;

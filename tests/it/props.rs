@@ -806,15 +806,15 @@ fn incoming() -> impl Strategy<Value = Incoming> {
 
 /// One recorded request, as parts a server would see.
 #[derive(Clone, Debug)]
-struct Parts {
-    method: String,
-    path: String,
-    headers: Vec<(String, Vec<u8>)>,
-    body: Vec<u8>,
+pub(crate) struct Parts {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) headers: Vec<(String, Vec<u8>)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Parts {
-    fn request(&self) -> Request {
+    pub(crate) fn request(&self) -> Request {
         request_from_parts(
             &self.method,
             &self.path,
@@ -894,7 +894,7 @@ impl Parts {
 
 /// Every recorded request with the file that answers it: the first recording (in load
 /// order) holding that request; a later one with the same request is shadowed.
-fn recorded_requests(recordings: &[Recording]) -> Vec<(Parts, PathBuf)> {
+pub(crate) fn recorded_requests(recordings: &[Recording]) -> Vec<(Parts, PathBuf)> {
     let mut answered_by: Vec<(String, PathBuf)> = Vec::new();
     let mut out = Vec::new();
     for recording in recordings {

@@ -1,0 +1,184 @@
+//! The replay started from the memo of its index (`Replay::from_memo`) answers as the replay
+//! built from every recording does, and `conform run` and `serve` use it only while the
+//! recordings are the ones it was made from.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use conform::recording::Folder;
+use conform::replay::{Answer, IndexMemo, Replay};
+
+use crate::props::recorded_requests;
+use crate::support::{conform_in, copy_tree, root, stderr, stdout, without_timings};
+
+/// What a client would see of an answer: status, headers and body, or the miss report.
+fn seen(answer: Answer<'_>) -> String {
+    match answer {
+        Answer::Recorded(e) => format!(
+            "{} {} {:?} {}",
+            e.label(),
+            e.status,
+            e.headers,
+            String::from_utf8_lossy(&e.body)
+        ),
+        Answer::Miss(miss) => miss.report(),
+        Answer::TooLarge(n) => format!("too large: {n}"),
+    }
+}
+
+/// A copy of the project's recordings without the caches and memos other tests' runs left
+/// there.
+fn copy_recordings(to: &Path) {
+    copy_tree(&root().join("recordings"), to);
+    for entry in std::fs::read_dir(to).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with(".conform-cache")
+        {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+}
+
+/// A copy of the project's recordings whose cache holds every file (written, then read back
+/// whole): files changed less than two seconds ago are never taken from the cache.
+fn cached_copy(to: &Path) -> Folder {
+    copy_recordings(to);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    Folder::open(to).load().expect("the recordings load");
+    let folder = Folder::open(to);
+    assert!(folder.unchanged().is_some(), "{folder:?}");
+    folder
+}
+
+#[test]
+fn the_replay_from_its_memo_answers_as_the_whole_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = cached_copy(dir.path());
+    let (recordings, unchanged) = folder.load().unwrap();
+    assert!(unchanged.is_some());
+    let whole = Replay::new(&recordings).unwrap();
+    let memo = whole.memo(&folder).expect("a memo of the folder's replay");
+    // Through its JSON, as a later start reads it.
+    let memo: IndexMemo = serde_json::from_slice(&serde_json::to_vec(&memo).unwrap()).unwrap();
+    let lazy = Replay::from_memo(memo, Arc::new(folder.in_memory())).expect("the memo fits");
+    assert_eq!(lazy.exchange_count(), whole.exchange_count());
+    assert_eq!(lazy.shadowed, whole.shadowed);
+    assert_eq!(lazy.stats().unused, whole.stats().unused);
+
+    let requests = recorded_requests(&recordings);
+    assert!(requests.len() > 300, "{}", requests.len());
+    // Every recorded request twice (a sequence's second answer), a run of its own, and a
+    // request changed so that nothing matches it (the near-miss report).
+    for round in 0..2 {
+        for (parts, _) in &requests {
+            let request = parts.request();
+            assert_eq!(
+                seen(lazy.answer(&request)),
+                seen(whole.answer(&request)),
+                "round {round}: {} {}",
+                parts.method,
+                parts.path
+            );
+        }
+    }
+    let (mut changed, _) = requests[0].clone();
+    changed.body = br#"{"assessmentTemplateArn":"arn:aws:inspector:us-west-2:1:target/0-x/template/0-y","assessmentRunName":"nothing like it"}"#.to_vec();
+    changed
+        .headers
+        .push(("x-conform-run".into(), b"memo-test".to_vec()));
+    let request = changed.request();
+    let answer = seen(whole.answer(&request));
+    assert!(answer.contains("no recording matches"), "{answer}");
+    assert_eq!(seen(lazy.answer(&request)), answer);
+
+    let (l, w) = (lazy.stats(), whole.stats());
+    assert_eq!(
+        (l.served, l.missed, l.unused, l.missed_requests),
+        (w.served, w.missed, w.unused, w.missed_requests)
+    );
+    assert_eq!(format!("{:?}", l.part_way), format!("{:?}", w.part_way));
+}
+
+#[test]
+fn an_exchange_the_cache_no_longer_holds_answers_an_aws_style_500() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = cached_copy(dir.path());
+    let (recordings, _) = folder.load().unwrap();
+    let memo = Replay::new(&recordings).unwrap().memo(&folder).unwrap();
+    // The cache is gone: the memo still fits the files, but no exchange can be read back.
+    std::fs::remove_file(dir.path().join(".conform-cache")).unwrap();
+    let emptied = Folder::open(dir.path());
+    assert!(emptied.unchanged().is_none());
+    let lazy = Replay::from_memo(memo, Arc::new(emptied)).unwrap();
+    let (parts, file) = &recorded_requests(&recordings)[0];
+    match lazy.answer(&parts.request()) {
+        Answer::Recorded(e) => {
+            assert_eq!(e.status, 500);
+            let body: serde_json::Value = serde_json::from_slice(&e.body).unwrap();
+            assert_eq!(body["__type"], "ReplayRecordingUnreadable");
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains(&file.display().to_string()), "{message}");
+            assert!(message.contains("restart the server"), "{message}");
+        }
+        _ => panic!("expected the unreadable exchange's 500"),
+    }
+    // A memo of other files does not fit.
+    let other = tempfile::tempdir().unwrap();
+    let memo = Replay::new(&recordings).unwrap().memo(&folder).unwrap();
+    assert!(Replay::from_memo(memo, Arc::new(Folder::open(other.path()))).is_none());
+}
+
+/// `conform run` on the built-in replay: the second start writes the memo, the third starts
+/// from it, all three report the same; a recording changed after that is served as it is now.
+#[test]
+fn run_starts_from_the_memo_and_sees_a_changed_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("cases"), &dir.path().join("cases"));
+    copy_recordings(&dir.path().join("recordings"));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let memo = dir.path().join("recordings/.conform-cache.replay");
+    let port = regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
+    let run = || {
+        let out = conform_in(dir.path(), &["run", "--color", "never"]);
+        let err = port
+            .replace_all(&stderr(&out), "127.0.0.1:<port>")
+            .into_owned();
+        (out.status.code(), without_timings(&stdout(&out)), err)
+    };
+    let first = run();
+    assert_eq!(first.0, Some(0), "{}\n{}", first.1, first.2);
+    assert!(!memo.exists());
+    let second = run();
+    assert!(memo.exists());
+    let third = run();
+    // (Not assert_eq: a thousand lines each.)
+    assert!(
+        second == first,
+        "the second run differs:\n{}\n{}",
+        second.1,
+        second.2
+    );
+    assert!(
+        third == first,
+        "the third run differs:\n{}\n{}",
+        third.1,
+        third.2
+    );
+
+    // The documented sample's answer changed: the run sees the new answer.
+    let sample = dir
+        .path()
+        .join("recordings/inspector/StartAssessmentRun/documented_sample_exchange.yaml");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let changed = text.replace("assessmentRunArn", "assessmentRunArm");
+    assert_ne!(changed, text);
+    std::fs::write(&sample, changed).unwrap();
+    let after = run();
+    assert_eq!(after.0, Some(1), "{}\n{}", after.1, after.2);
+    assert!(after.1.contains("assessmentRunArm"), "{}", after.1);
+}
