@@ -73,16 +73,24 @@ impl std::error::Error for UsageError {}
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all();
     // One worker for every two cores, unless TOKIO_WORKER_THREADS says otherwise. conform's
     // own work is light beside waiting for answers, and the endpoint it judges (an emulator,
     // the built-in replay's own runtime) usually runs on the same machine: on 2 cores, a
     // second worker only made the two fight over the cases' tasks and wake each other
-    // (bench/issue11.sh figure 3: a third more CPU for the same wall time).
-    if let Some(n) = conform::parallel::half_the_cores() {
-        builder.worker_threads(n);
-    }
+    // (bench/issue11.sh figure 3: a third more CPU for the same wall time). One worker is a
+    // current-thread runtime: the answers' readiness is polled on the thread that runs the
+    // cases, with no wake-up across threads (figure 3: 15 % less CPU than one worker of a
+    // multi-thread runtime). The replay and the proxy serve on runtimes of their own.
+    let mut builder = match conform::parallel::half_the_cores() {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(n);
+            builder
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    builder.enable_all();
     let runtime = match builder.build() {
         Ok(r) => r,
         Err(e) => {
@@ -92,9 +100,9 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            // On a worker of the runtime, beside the cases' tasks: a case that ends wakes the
-            // loop that collects results on the same thread, not the main one (a wake-up
-            // across threads costs more than a whole case's checks).
+            // A task of the runtime, beside the cases' tasks: with a multi-thread runtime, a
+            // case that ends wakes the loop that collects results on a worker, not the main
+            // thread (a wake-up across threads costs more than a whole case's checks).
             Command::Run(args) => match tokio::spawn(run::run(args)).await {
                 Ok(result) => result,
                 Err(e) => std::panic::resume_unwind(e.into_panic()),
