@@ -152,15 +152,19 @@ impl<'a> Recordings<'a> {
 
 /// `folder.load()`, each error printed, as one usage error.
 fn load_folder(folder: &Folder) -> Result<(Vec<Recording>, Option<Unchanged>)> {
-    folder.load().map_err(|errors| {
-        let n = errors.0.len();
-        eprintln!("{errors}\n");
-        UsageError(format!(
-            "{n} recording error{}",
-            if n == 1 { "" } else { "s" }
-        ))
-        .into()
-    })
+    folder.load().map_err(recording_errors)
+}
+
+/// Prints every error of a recordings folder that does not load (file and line each) and
+/// counts them in one usage error.
+pub fn recording_errors(errors: conform::case::LoadErrors) -> anyhow::Error {
+    let n = errors.0.len();
+    eprintln!("{errors}\n");
+    UsageError(format!(
+        "{n} recording error{}",
+        if n == 1 { "" } else { "s" }
+    ))
+    .into()
 }
 
 /// [`load_replay`], with `check` seeing the recordings before the replay is built (validation

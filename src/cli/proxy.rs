@@ -276,15 +276,7 @@ fn read_recordings(dir: &Path, may_be_missing: bool) -> Result<Vec<Recording>> {
         }
         return Err(UsageError(format!("no recordings folder at {}", dir.display())).into());
     }
-    load_recordings(dir).map_err(|errors| {
-        let n = errors.0.len();
-        eprintln!("{errors}\n");
-        UsageError(format!(
-            "{n} recording error{}",
-            if n == 1 { "" } else { "s" }
-        ))
-        .into()
-    })
+    load_recordings(dir).map_err(super::common::recording_errors)
 }
 
 /// One event as a line (or lines) on stderr. Texts come scrubbed from the library.

@@ -527,16 +527,8 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
         .served_headers()
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
-    let mut served_headers = http::HeaderMap::with_capacity(headers.len());
-    for (name, value) in &headers {
-        // Validated when the recording was loaded.
-        if let (Ok(n), Ok(v)) = (
-            http::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_str(value),
-        ) {
-            served_headers.append(n, v);
-        }
-    }
+    // Validated when the recording was loaded.
+    let served_headers = header_map(&headers);
     let r = &exchange.request;
     let header = |name: &str| {
         r.headers
@@ -568,6 +560,20 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
     })
 }
 
+/// The headers as hyper sends them; a name or value hyper refuses is left out.
+fn header_map(headers: &[(String, String)]) -> http::HeaderMap {
+    let mut map = http::HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            map.append(n, v);
+        }
+    }
+    map
+}
+
 /// The entry of an exchange that could not be built on first use: it answers 500 with an
 /// AWS-style error that says which exchange and why, and the near-miss scan passes it by.
 fn broken_entry(file: &Path, position: usize, why: &str) -> Entry {
@@ -584,15 +590,7 @@ fn broken_entry(file: &Path, position: usize, why: &str) -> Entry {
         ),
         ("x-amzn-errortype".to_owned(), TYPE.to_owned()),
     ];
-    let mut served_headers = http::HeaderMap::with_capacity(headers.len());
-    for (name, value) in &headers {
-        if let (Ok(n), Ok(v)) = (
-            http::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_str(value),
-        ) {
-            served_headers.append(n, v);
-        }
-    }
+    let served_headers = header_map(&headers);
     Entry {
         file: file.to_path_buf(),
         position,
