@@ -39,13 +39,12 @@ pub fn load_recordings_noting(
 }
 
 /// A recordings folder as walked, nothing parsed yet: its recording files in path order, each
-/// one's stamp, its `service.yaml` files and its cache. When the cache holds every recording as
+/// one's stamp, and its cache (its `service.yaml` files are in its [`Unchanged`]). When the cache holds every recording as
 /// it is now ([`Folder::unchanged`]), a recording can be read from the cache alone, when it is
 /// needed ([`Folder::cached_exchange`]): the replay's start-up reads none of them.
 pub struct Folder {
     files: Vec<PathBuf>,
     stamps: Vec<Option<Stamp>>,
-    service_files: Vec<PathBuf>,
     /// Errors of the walk itself (a folder that cannot be read).
     errors: Vec<CaseError>,
     cache: Cache,
@@ -91,14 +90,13 @@ impl Folder {
                 .zip(&stamps)
                 .all(|(f, s)| s.as_ref().is_some_and(|s| cache.holds(f, s)));
         let unchanged = if whole {
-            unchanged(&cache, &service_files)
+            unchanged(&cache, service_files)
         } else {
             None
         };
         Folder {
             files,
             stamps,
-            service_files,
             errors,
             cache,
             unchanged,
@@ -160,12 +158,11 @@ impl Folder {
             crate::parallel::map_in_order(&items, |&(f, s)| read_one(f, s, cache));
         let hits = read.iter().filter(|r| r.cached.is_some()).count();
         let rewrite = hits < self.files.len() || hits < cache.len();
+        // Every file a hit and nothing else in the cache is what `open` found (`whole`).
         let unchanged = if rewrite {
             None
         } else {
-            self.unchanged
-                .clone()
-                .or_else(|| unchanged(cache, &self.service_files))
+            self.unchanged.clone()
         };
         if rewrite {
             let fresh: Vec<Option<Box<serde_json::value::RawValue>>> = read
@@ -204,10 +201,10 @@ impl Folder {
 
 /// The [`Unchanged`] of a folder whose every recording `cache` holds: its stamp, and each
 /// service file's path and stamp.
-fn unchanged(cache: &Cache, service_files: &[PathBuf]) -> Option<Unchanged> {
+fn unchanged(cache: &Cache, service_files: Vec<PathBuf>) -> Option<Unchanged> {
     let recordings = cache.unchanged()?;
     let mut key = recordings.clone();
-    for f in service_files {
+    for f in &service_files {
         let stamp = Stamp::of(&fs::metadata(f).ok()?);
         key.push_str(&format!(
             "\n{}\t{}",
@@ -218,7 +215,7 @@ fn unchanged(cache: &Cache, service_files: &[PathBuf]) -> Option<Unchanged> {
     Some(Unchanged {
         key,
         recordings,
-        service_files: service_files.to_vec(),
+        service_files,
     })
 }
 
