@@ -14,6 +14,10 @@ impl Headers {
         Self(Vec::new())
     }
 
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+
     /// Adds a header, keeping any earlier one of the same name.
     pub fn append(&mut self, name: &str, value: impl Into<String>) {
         self.0.push((name.to_ascii_lowercase(), value.into()));
@@ -114,6 +118,15 @@ impl fmt::Display for BodyPreview<'_> {
             write!(f, "… <{} more bytes>", self.0.len() - LIMIT)?;
         }
         Ok(())
+    }
+}
+
+/// A header value as received, as text: as it is when it is UTF-8 (nearly always), lossily
+/// otherwise.
+pub fn header_text(value: &[u8]) -> String {
+    match std::str::from_utf8(value) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(value).into_owned(),
     }
 }
 

@@ -11,6 +11,11 @@
 //! kept per `x-conform-run-id`, so one run cut short never shifts the answers of the next.
 
 use std::collections::HashMap;
+
+/// The replay's hash indexes. Their keys are requests (up to a whole body): SipHash, std's
+/// default, was a twentieth of a served request's work; foldhash is several times faster on
+/// such keys and still seeded per process.
+type Index<K> = HashMap<K, usize, foldhash::fast::RandomState>;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -157,11 +162,11 @@ pub struct Replay {
     /// Where entries not yet built are read from (a replay started from a memo).
     source: Option<Arc<Folder>>,
     sequences: Vec<Sequence>,
-    by_key: HashMap<String, usize>,
+    by_key: Index<String>,
     /// The same sequences by the exact bytes a client sends for them (`exact_key`): the
     /// recorded body as compact JSON, or its raw bytes. Most clients send what was recorded
     /// byte for byte, and such a request needs no JSON parsing and no evaluation to be found.
-    by_bytes: HashMap<Vec<u8>, usize>,
+    by_bytes: Index<Vec<u8>>,
     /// Exchanges shadowed by an earlier recording with the same request (never served).
     pub shadowed: Vec<String>,
     /// The same, as (shadowed slot, slot that answers), for the memo.
@@ -243,8 +248,8 @@ impl Replay {
             slots: Vec::new(),
             source: None,
             sequences: Vec::new(),
-            by_key: HashMap::new(),
-            by_bytes: HashMap::new(),
+            by_key: Index::default(),
+            by_bytes: Index::default(),
             shadowed: Vec::new(),
             shadowed_slots: Vec::new(),
             served: AtomicU64::new(0),
@@ -422,6 +427,31 @@ impl Replay {
         }
         let slot = self.indexed(request)?;
         match self.serve(slot) {
+            Answer::Recorded(entry) => Some(entry),
+            _ => None,
+        }
+    }
+
+    /// `answer` for a request whose exact bytes were recorded, found from its parts without a
+    /// `Request` being built: the replay server's first try. `identity` holds the first value of
+    /// each of `IDENTITY_HEADERS` (in that order) and `run` that of the run id header, if any.
+    /// `None`: not recorded byte for byte; ask `answer`, which also counts the miss.
+    pub fn answer_exact(
+        &self,
+        method: &str,
+        path: &str,
+        identity: [Option<&str>; IDENTITY_HEADERS.len()],
+        run: Option<&str>,
+        body: &[u8],
+    ) -> Option<&Entry> {
+        if body.len() > MAX_REQUEST_BODY {
+            return None;
+        }
+        let &seq = self
+            .by_bytes
+            .get(&exact_key(method, path, identity, body))?;
+        let run = run.filter(|id| valid_run_id(id));
+        match self.serve(self.next_in(seq, run)) {
             Answer::Recorded(entry) => Some(entry),
             _ => None,
         }
@@ -782,9 +812,9 @@ pub fn request_from_parts<'a>(
     headers: impl Iterator<Item = (&'a str, &'a [u8])>,
     body: Vec<u8>,
 ) -> Request {
-    let mut h = Headers::new();
+    let mut h = Headers::with_capacity(headers.size_hint().0);
     for (name, value) in headers {
-        h.append(name, String::from_utf8_lossy(value).into_owned());
+        h.append(name, crate::exchange::header_text(value));
     }
     Request {
         method: method.to_owned(),

@@ -17,25 +17,40 @@
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 
 use super::admin::{AdminAnswer, admin, is_admin_path};
 use super::index::{Answer, MAX_REQUEST_BODY, Miss, Replay, request_from_parts};
 use super::state::{MAX_RUN_ID_LEN, valid_run_id};
 use crate::exchange::{RUN_ID_HEADER, Request};
+use crate::recording::IDENTITY_HEADERS;
+use hyper::header::HeaderName;
 
 /// What the server tells its owner about (the binary prints these; the library never does).
 pub type MissSink = Arc<dyn Fn(&Miss) + Send + Sync>;
 
-/// How long a client may take to send its headers, and then its body.
+/// How long a connection may go without sending a whole request head while none of its requests
+/// is being answered (it is closed after one to two of these: `watched`), and how long a
+/// request's body may then take.
 pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The headers looked up in every request, parsed once: a lookup by `&str` parses the name
+/// every time (a twentieth of a served request's work for these four).
+static RUN_ID: HeaderName = HeaderName::from_static(RUN_ID_HEADER);
+static IDENTITY: [HeaderName; IDENTITY_HEADERS.len()] = [
+    HeaderName::from_static(IDENTITY_HEADERS[0]),
+    HeaderName::from_static(IDENTITY_HEADERS[1]),
+    HeaderName::from_static(IDENTITY_HEADERS[2]),
+];
 
 /// A running replay server. Dropping it stops the server.
 pub struct ReplayServer {
@@ -205,37 +220,102 @@ where
         let _ = stream.set_nodelay(true);
         let handle = handle.clone();
         tokio::spawn(async move {
+            let activity = Arc::new(AtomicU64::new(0));
+            let watched_activity = activity.clone();
             let service = service_fn(move |request| {
+                // Odd while a request is being answered (see `watched`).
+                activity.fetch_add(1, Ordering::Relaxed);
                 let answer = handle(request);
-                async move { Ok::<_, Infallible>(answer.await) }
+                let activity = activity.clone();
+                async move {
+                    let answer = answer.await;
+                    activity.fetch_add(1, Ordering::Relaxed);
+                    Ok::<_, Infallible>(answer)
+                }
             });
             // HTTP/1.1 only: the AWS SDKs and CLIs speak it to an `http://` endpoint, and the
             // auto-detecting builder (HTTP/1 or HTTP/2 prior knowledge) cost a tenth of the
-            // throughput on the documented request (bench/issue11.sh).
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT);
+            // throughput on the documented request (bench/issue11.sh). No hyper timer: its
+            // header read timeout armed and disarmed a timer for every request, an eighth of a
+            // bare server's whole work per request (callgrind); `watched` does its job.
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
             // A client that breaks the connection ends only its own exchange.
-            let _ = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            watched(connection, &watched_activity, HEADER_TIMEOUT).await;
         });
     }
+}
+
+/// Drives `connection` to its end, or closes it once it has gone a whole `period`
+/// (`HEADER_TIMEOUT`: so 10 to 20 s after its last request began or was answered) without
+/// beginning a request while none was being answered: an idle keep-alive connection, or a client sending its request head
+/// too slowly, does not hold its socket for ever. `activity` is bumped by the service when a
+/// request begins and when it is answered (odd while one is being answered). One timer per
+/// connection, checked only when it fires: the requests themselves arm none.
+async fn watched<F: std::future::Future>(connection: F, activity: &AtomicU64, period: Duration) {
+    let mut connection = std::pin::pin!(connection);
+    let mut tick = std::pin::pin!(tokio::time::sleep(period));
+    let mut last = activity.load(Ordering::Relaxed);
+    let mut armed = false;
+    std::future::poll_fn(|cx| {
+        if connection.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if armed && !tick.is_elapsed() {
+            return Poll::Pending;
+        }
+        if armed {
+            let now = activity.load(Ordering::Relaxed);
+            if now == last && now.is_multiple_of(2) {
+                // Dropping the connection closes its socket.
+                return Poll::Ready(());
+            }
+            last = now;
+            tick.as_mut().reset(tokio::time::Instant::now() + period);
+        }
+        armed = true;
+        // Registers the timer, which wakes this task when it fires.
+        if tick.as_mut().poll(cx).is_ready() {
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 async fn handle(
     request: hyper::Request<Incoming>,
     shared: &Shared,
 ) -> hyper::Response<Full<Bytes>> {
-    let incoming = match read_request(request, |method, path, query| {
+    let (parts, body) = match read_checked(request, |method, path, query| {
         admin(&shared.replay, method, path, query)
     })
     .await
     {
-        Ok(incoming) => incoming,
+        Ok(read) => read,
         Err(answer) => return answer,
     };
+    // A request sent exactly as recorded is answered from hyper's head; only the others are
+    // turned into a `Request` to be matched (building it was a sixth of a request's work).
+    // A header value that is not UTF-8 is left to that second path.
+    let header = |name: &HeaderName| match parts.headers.get(name) {
+        None => Some(None),
+        Some(value) => std::str::from_utf8(value.as_bytes()).ok().map(Some),
+    };
+    let exact = || {
+        let mut identity = [None; IDENTITY_HEADERS.len()];
+        for (value, name) in identity.iter_mut().zip(&IDENTITY) {
+            *value = header(name)?;
+        }
+        let run = header(&RUN_ID)?;
+        shared
+            .replay
+            .answer_exact(parts.method.as_str(), path_of(&parts), identity, run, &body)
+    };
+    if let Some(entry) = exact() {
+        return entry.response();
+    }
+    let incoming = into_request(&parts, body);
     match shared.replay.answer(&incoming) {
         Answer::Recorded(entry) => entry.response(),
         Answer::TooLarge(_) => too_large(),
@@ -256,6 +336,15 @@ pub(crate) async fn read_request(
     request: hyper::Request<Incoming>,
     admin: impl FnOnce(&str, &str, Option<&str>) -> AdminAnswer,
 ) -> Result<Request, hyper::Response<Full<Bytes>>> {
+    let (parts, body) = read_checked(request, admin).await?;
+    Ok(into_request(&parts, body))
+}
+
+/// `read_request` before its `Request` is built: the head as hyper parsed it and the body.
+async fn read_checked(
+    request: hyper::Request<Incoming>,
+    admin: impl FnOnce(&str, &str, Option<&str>) -> AdminAnswer,
+) -> Result<(hyper::http::request::Parts, Vec<u8>), hyper::Response<Full<Bytes>>> {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -288,7 +377,7 @@ pub(crate) async fn read_request(
             serde_json::to_vec(&answer.body).unwrap_or_default(),
         ));
     }
-    let run_ids = parts.headers.get_all(RUN_ID_HEADER);
+    let run_ids = parts.headers.get_all(&RUN_ID);
     let mut run_ids = run_ids.iter();
     let refused = match (run_ids.next(), run_ids.next()) {
         (Some(_), Some(_)) => Some("only one"),
@@ -305,20 +394,28 @@ pub(crate) async fn read_request(
             ),
         ));
     }
-    let path = parts
+    Ok((parts, body))
+}
+
+/// The path and query a request was sent to.
+fn path_of(parts: &hyper::http::request::Parts) -> &str {
+    parts
         .uri
         .path_and_query()
         .map(|p| p.as_str())
-        .unwrap_or("/");
-    Ok(request_from_parts(
+        .unwrap_or("/")
+}
+
+fn into_request(parts: &hyper::http::request::Parts, body: Vec<u8>) -> Request {
+    request_from_parts(
         parts.method.as_str(),
-        path,
+        path_of(parts),
         parts
             .headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_bytes())),
         body,
-    ))
+    )
 }
 
 /// A body too large to keep is still read to its end (and thrown away), up to this many bytes:
@@ -415,4 +512,75 @@ pub(crate) fn json_response(
         hyper::header::HeaderValue::from_static("00000000-0000-0000-0000-000000000000"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    const PERIOD: Duration = Duration::from_secs(10);
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_connection_is_closed_after_one_to_two_periods() {
+        let activity = AtomicU64::new(0);
+        let start = Instant::now();
+        let closed = tokio::time::timeout(
+            100 * PERIOD,
+            watched(std::future::pending::<()>(), &activity, PERIOD),
+        )
+        .await;
+        let waited = start.elapsed();
+        assert!(closed.is_ok(), "still open after {waited:?}");
+        assert!(
+            (PERIOD..=2 * PERIOD).contains(&waited),
+            "closed after {waited:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_ends_is_not_waited_for() {
+        let activity = AtomicU64::new(0);
+        let start = Instant::now();
+        watched(async {}, &activity, PERIOD).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_being_answered_keeps_its_connection() {
+        // Odd: a request began and has not been answered.
+        let activity = AtomicU64::new(1);
+        let closed = tokio::time::timeout(
+            20 * PERIOD,
+            watched(std::future::pending::<()>(), &activity, PERIOD),
+        )
+        .await;
+        assert!(closed.is_err(), "closed while answering a request");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_keep_a_connection_open_until_they_stop() {
+        let activity = Arc::new(AtomicU64::new(0));
+        let client = activity.clone();
+        let start = Instant::now();
+        // A request every 4 s (begun and answered) for 60 s, then nothing.
+        tokio::spawn(async move {
+            for _ in 0..15 {
+                tokio::time::sleep(Duration::from_secs(4)).await;
+                client.fetch_add(2, Ordering::Relaxed);
+            }
+        });
+        let closed = tokio::time::timeout(
+            100 * PERIOD,
+            watched(std::future::pending::<()>(), &activity, PERIOD),
+        )
+        .await;
+        let waited = start.elapsed();
+        assert!(closed.is_ok(), "still open after {waited:?}");
+        let last = Duration::from_secs(60);
+        assert!(
+            (last + PERIOD..=last + 2 * PERIOD).contains(&waited),
+            "closed after {waited:?}"
+        );
+    }
 }
