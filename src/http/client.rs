@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::sign::Signer;
 use crate::case::SignatureMode;
-use crate::exchange::{Headers, RUN_ID_HEADER, Request, Response};
+use crate::exchange::{Headers, RUN_ID_HEADER, Request, Response, header_text};
 
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
@@ -80,6 +80,10 @@ impl Client {
             // conform sends exactly the headers a case says: no decompression, no redirects,
             // no proxies picked up from the environment for loopback targets.
             .redirect(reqwest::redirect::Policy::none())
+            // Nor does it send a request twice: reqwest's default retries an HTTP/2 request
+            // the server refused, which would hide that from the verdict, and readies a copy
+            // of every request for it (its headers cloned per request).
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .no_proxy()
             .tcp_nodelay(true);
         if options.pool_size > 0 {
@@ -179,12 +183,9 @@ impl Client {
             .await
             .map_err(|e| classify(&e, url))?;
         let status = response.status().as_u16();
-        let mut headers = Headers::new();
+        let mut headers = Headers::with_capacity(response.headers().len());
         for (name, value) in response.headers() {
-            headers.append(
-                name.as_str(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            );
+            headers.append(name.as_str(), header_text(value.as_bytes()));
         }
         let limit = self.options.max_body;
         if response
