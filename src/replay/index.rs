@@ -11,11 +11,6 @@
 //! kept per `x-conform-run-id`, so one run cut short never shifts the answers of the next.
 
 use std::collections::HashMap;
-
-/// The replay's hash indexes. Their keys are requests (up to a whole body): SipHash, std's
-/// default, was a twentieth of a served request's work; foldhash is several times faster on
-/// such keys and still seeded per process.
-type Index<K> = HashMap<K, usize, foldhash::fast::RandomState>;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -28,6 +23,11 @@ use crate::matching::{
     MessageExpect, Mismatch, Observed, Start, Verdict, evaluate, evaluate_quick,
 };
 use crate::recording::{Folder, IDENTITY_HEADERS, RecordedExchange, Recording, request_keys};
+
+/// The replay's hash indexes. Their keys are requests (up to a whole body): SipHash, std's
+/// default, was a twentieth of a served request's work; foldhash is several times faster on
+/// such keys and still seeded per process.
+type Index<K> = HashMap<K, usize, foldhash::fast::RandomState>;
 
 /// Requests larger than this are refused with 413 before any matching.
 pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;

@@ -24,6 +24,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use hyper::header::HeaderName;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 
@@ -32,7 +33,6 @@ use super::index::{Answer, MAX_REQUEST_BODY, Miss, Replay, request_from_parts};
 use super::state::{MAX_RUN_ID_LEN, valid_run_id};
 use crate::exchange::{RUN_ID_HEADER, Request};
 use crate::recording::IDENTITY_HEADERS;
-use hyper::header::HeaderName;
 
 /// What the server tells its owner about (the binary prints these; the library never does).
 pub type MissSink = Arc<dyn Fn(&Miss) + Send + Sync>;
