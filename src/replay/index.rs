@@ -364,7 +364,7 @@ impl Replay {
             return Answer::TooLarge(MAX_REQUEST_BODY);
         }
         if let Some(slot) = self.indexed(request) {
-            return self.serve(slot);
+            return Answer::Recorded(self.serve(slot));
         }
         let observed = observed(request);
         let run = run_of(request);
@@ -379,7 +379,7 @@ impl Replay {
             let verdict = evaluate_quick(&first.expect, &observed);
             if verdict.passed() {
                 let slot = self.next_in(seq, run);
-                return self.serve(slot);
+                return Answer::Recorded(self.serve(slot));
             }
             ranked.push((seq, verdict.mismatches.len()));
         }
@@ -426,10 +426,7 @@ impl Replay {
             return None;
         }
         let slot = self.indexed(request)?;
-        match self.serve(slot) {
-            Answer::Recorded(entry) => Some(entry),
-            _ => None,
-        }
+        Some(self.serve(slot))
     }
 
     /// `answer` for a request whose exact bytes were recorded, found from its parts without a
@@ -447,29 +444,40 @@ impl Replay {
         if body.len() > MAX_REQUEST_BODY {
             return None;
         }
+        let run = run.filter(|id| valid_run_id(id));
+        let slot = self.exact(method, path, identity, run, body)?;
+        Some(self.serve(slot))
+    }
+
+    /// The sequence's next exchange for `run` when the exact-bytes index holds the request. The
+    /// key holds everything `evaluate` would look at (method, path, each identity header's
+    /// value or its absence, the body), so a hit is a match.
+    fn exact(
+        &self,
+        method: &str,
+        path: &str,
+        identity: [Option<&str>; IDENTITY_HEADERS.len()],
+        run: Option<&str>,
+        body: &[u8],
+    ) -> Option<usize> {
         let &seq = self
             .by_bytes
             .get(&exact_key(method, path, identity, body))?;
-        let run = run.filter(|id| valid_run_id(id));
-        match self.serve(self.next_in(seq, run)) {
-            Answer::Recorded(entry) => Some(entry),
-            _ => None,
-        }
+        Some(self.next_in(seq, run))
     }
 
     /// The sequence's next exchange when the hash index finds the request and the recorded
     /// request, judged by `matching::evaluate`, confirms it.
     fn indexed(&self, request: &Request) -> Option<usize> {
-        // The exact bytes first. The key holds everything `evaluate` would look at (method,
-        // path, each identity header's value or its absence, the body), so a hit is a match.
-        let exact = exact_key(
+        // The exact bytes first.
+        if let Some(slot) = self.exact(
             &request.method,
             &request.path,
             IDENTITY_HEADERS.map(|name| request.headers.get(name)),
+            run_of(request),
             &request.body,
-        );
-        if let Some(&seq) = self.by_bytes.get(&exact) {
-            return Some(self.next_in(seq, run_of(request)));
+        ) {
+            return Some(slot);
         }
         let (json_key, raw_key) = request_keys(
             &request.method,
@@ -518,10 +526,11 @@ impl Replay {
             .collect()
     }
 
-    fn serve(&self, slot: usize) -> Answer<'_> {
+    /// The entry of `slot`, counted as served.
+    fn serve(&self, slot: usize) -> &Entry {
         self.slots[slot].used.store(true, Ordering::Relaxed);
         self.served.fetch_add(1, Ordering::Relaxed);
-        Answer::Recorded(self.entry(slot))
+        self.entry(slot)
     }
 
     pub fn stats(&self) -> ReplayStats {

@@ -248,10 +248,11 @@ where
 
 /// Drives `connection` to its end, or closes it once it has gone a whole `period`
 /// (`HEADER_TIMEOUT`: so 10 to 20 s after its last request began or was answered) without
-/// beginning a request while none was being answered: an idle keep-alive connection, or a client sending its request head
-/// too slowly, does not hold its socket for ever. `activity` is bumped by the service when a
-/// request begins and when it is answered (odd while one is being answered). One timer per
-/// connection, checked only when it fires: the requests themselves arm none.
+/// beginning a request while none was being answered: an idle keep-alive connection, or a
+/// client sending its request head too slowly, does not hold its socket for ever. `activity`
+/// is bumped by the service when a request begins and when it is answered (odd while one is
+/// being answered). One timer per connection, checked only when it fires: the requests
+/// themselves arm none.
 async fn watched<F: std::future::Future>(connection: F, activity: &AtomicU64, period: Duration) {
     let mut connection = std::pin::pin!(connection);
     let mut tick = std::pin::pin!(tokio::time::sleep(period));
