@@ -21,38 +21,62 @@ pub fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// `f` applied to every item, the items split into one contiguous part per core, each part but
-/// the last on a thread of its own (the last on the caller's); the results in the items' order.
+/// `f` applied to every item on every core, the results in the items' order. The items are
+/// taken in blocks of a few, each worker taking the next block when it is done with one: files
+/// differ in size and a core can be slowed by the rest of the machine, and with one contiguous
+/// part per core the first to finish waited for the others (a cold replay start split its
+/// YAML 54 / 46). One worker is the calling thread, which would only wait otherwise.
 /// A panic in `f` is re-raised.
 pub fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = cores();
-    let per_thread = items.len().div_ceil(threads).max(1);
-    let f = &f;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = cores().min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    // Eight blocks per worker: enough to even out, few enough that taking one costs nothing.
+    let block = items.len().div_ceil(threads * 8);
+    let blocks: Vec<&[T]> = items.chunks(block).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done: Vec<(usize, Vec<R>)> = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(part) = blocks.get(i) else {
+                return done;
+            };
+            done.push((i, part.iter().map(&f).collect()));
+        }
+    };
+    let mut by_block: Vec<Option<Vec<R>>> =
+        std::iter::repeat_with(|| None).take(blocks.len()).collect();
     std::thread::scope(|scope| {
-        let mut chunks = items.chunks(per_thread);
-        // The last part runs on the calling thread, which would only wait otherwise.
-        let last = chunks.next_back().unwrap_or_default();
-        let parts: Vec<_> = chunks
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
-            .collect();
-        let mine: Vec<R> = last.iter().map(f).collect();
-        let mut all = Vec::with_capacity(items.len());
-        for part in parts {
-            all.extend(
-                part.join()
+        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut file = |done: Vec<(usize, Vec<R>)>| {
+            for (i, results) in done {
+                by_block[i] = Some(results);
+            }
+        };
+        file(work());
+        for other in others {
+            file(
+                other
+                    .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             );
         }
-        all.extend(mine);
-        all
-    })
+    });
+    let mut all = Vec::with_capacity(items.len());
+    for results in by_block {
+        all.extend(results.expect("every block is taken by one worker"));
+    }
+    all
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn keeps_the_order_of_any_number_of_items() {
-        for n in [0, 1, 2, 3, 17, 1000] {
+        for n in [0, 1, 2, 3, 15, 16, 17, 1000] {
             let items: Vec<usize> = (0..n).collect();
             assert_eq!(
                 super::map_in_order(&items, |i| i * 2),

@@ -187,6 +187,12 @@ impl Cache {
         serde_json::to_string(self.stamp.as_ref()?).ok()
     }
 
+    /// Whether a load's results are written back (not under `CONFORM_NO_CACHE=1`): a loader
+    /// turns what it parsed into cache JSON only then.
+    pub fn writes(&self) -> bool {
+        enabled()
+    }
+
     /// How many files it holds.
     pub fn len(&self) -> usize {
         self.by_path.len()

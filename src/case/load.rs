@@ -90,7 +90,7 @@ pub fn load_suite(paths: &[PathBuf], extra_vars: &Vars) -> Result<Suite, LoadErr
         });
     if let (Some(dir), Some(cache)) = (cache_dir, cache) {
         let hits = read.iter().filter(|r| r.cached.is_some()).count();
-        if hits < files.len() || hits < cache.len() {
+        if cache.writes() && (hits < files.len() || hits < cache.len()) {
             let good: Vec<(&Path, &[u8], &Stamp)> = files
                 .iter()
                 .zip(&read)
@@ -690,7 +690,7 @@ fn read_case<'a>(
                 // Only a case without errors is cached: one with errors is read from its
                 // file each time, so that they are located in its text.
                 Ok((case, own_vars)) => {
-                    let fresh = cache.and_then(|_| {
+                    let fresh = cache.filter(|c| c.writes()).and_then(|_| {
                         crate::parsed_cache::to_raw(&CachedCaseRef::of(
                             &case,
                             &own_vars,

@@ -164,20 +164,14 @@ impl Folder {
         } else {
             self.unchanged.clone()
         };
-        if rewrite {
-            let fresh: Vec<Option<Box<serde_json::value::RawValue>>> = read
-                .iter()
-                .map(|r| match (&r.cached, &r.result) {
-                    (None, Ok(recording)) => cache::to_raw(recording),
-                    _ => None,
-                })
-                .collect();
+        if rewrite && cache.writes() {
             let good: Vec<(&Path, &[u8], &Stamp)> = read
                 .iter()
-                .zip(&fresh)
-                .filter_map(|(r, fresh)| {
+                .filter_map(|r| {
                     let recording = r.result.as_ref().ok()?;
-                    let raw = r.cached.or(fresh.as_deref().map(|f| f.get().as_bytes()))?;
+                    let raw = r
+                        .cached
+                        .or(r.fresh.as_deref().map(|f| f.get().as_bytes()))?;
                     Some((recording.file.as_path(), raw, r.stamp?))
                 })
                 .collect();
@@ -219,11 +213,13 @@ fn unchanged(cache: &Cache, service_files: Vec<PathBuf>) -> Option<Unchanged> {
     })
 }
 
-/// One file as the loader read it: from the cache (with the cached JSON) or parsed.
+/// One file as the loader read it: from the cache (with the cached JSON) or parsed (with the
+/// JSON the cache will keep, when it is written).
 struct Read<'a> {
     result: Result<Recording, Vec<CaseError>>,
     stamp: Option<&'a Stamp>,
     cached: Option<&'a [u8]>,
+    fresh: Option<Box<serde_json::value::RawValue>>,
 }
 
 fn read_one<'a>(file: &Path, stamp: Option<&'a Stamp>, cache: &'a Cache) -> Read<'a> {
@@ -233,12 +229,21 @@ fn read_one<'a>(file: &Path, stamp: Option<&'a Stamp>, cache: &'a Cache) -> Read
             result: Ok(recording),
             stamp,
             cached: Some(raw),
+            fresh: None,
         };
     }
+    let result = load_recording(file);
+    // Turned into the cache's JSON here, on the loader's thread that parsed it (done after the
+    // parallel part, it was the longest serial stretch of a cold start).
+    let fresh = match &result {
+        Ok(recording) if cache.writes() => cache::to_raw(recording),
+        _ => None,
+    };
     Read {
-        result: load_recording(file),
+        result,
         stamp,
         cached: None,
+        fresh,
     }
 }
 
