@@ -201,8 +201,8 @@ where
     }
 }
 
-/// Accepts connections on `listener` until the runtime ends, each served over HTTP/1 (or 2)
-/// with a header timeout by `handle`. The replay server and the proxy both serve this way.
+/// Accepts connections on `listener` until the runtime ends, each served over HTTP/1.1 by
+/// `handle` and closed by `watched` when it idles. The replay server and the proxy both serve this way.
 pub(crate) async fn serve_connections<H, Fut>(listener: tokio::net::TcpListener, handle: H)
 where
     H: Fn(hyper::Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
@@ -224,12 +224,11 @@ where
             let watched_activity = activity.clone();
             let service = service_fn(move |request| {
                 // Odd while a request is being answered (see `watched`).
-                activity.fetch_add(1, Ordering::Relaxed);
+                let answering = Answering::begin(&activity);
                 let answer = handle(request);
-                let activity = activity.clone();
                 async move {
                     let answer = answer.await;
-                    activity.fetch_add(1, Ordering::Relaxed);
+                    drop(answering);
                     Ok::<_, Infallible>(answer)
                 }
             });
@@ -243,6 +242,23 @@ where
             // A client that breaks the connection ends only its own exchange.
             watched(connection, &watched_activity, HEADER_TIMEOUT).await;
         });
+    }
+}
+
+/// A request being answered, for `watched`: bumps a connection's activity when it begins and
+/// when it ends, however it ends (answered, or its answer dropped with the connection).
+struct Answering(Arc<AtomicU64>);
+
+impl Answering {
+    fn begin(activity: &Arc<AtomicU64>) -> Answering {
+        activity.fetch_add(1, Ordering::Relaxed);
+        Answering(Arc::clone(activity))
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -563,6 +579,17 @@ mod tests {
         )
         .await;
         assert!(closed.is_err(), "closed while answering a request");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_dropped_unfinished_leaves_its_connection_idle() {
+        let activity = Arc::new(AtomicU64::new(0));
+        let answering = Answering::begin(&activity);
+        assert_eq!(activity.load(Ordering::Relaxed), 1, "being answered");
+        // As hyper drops a service's future whose connection broke mid-answer.
+        drop(answering);
+        let waited = time_to_close(&activity).await;
+        assert!(waited <= 2 * PERIOD, "closed after {waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
