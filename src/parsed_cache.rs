@@ -131,6 +131,8 @@ pub struct Cache {
     bytes: Bytes,
     /// The cache file's stamp when it was read.
     stamp: Option<Stamp>,
+    /// Whether the loads that read it write it back (`CONFORM_NO_CACHE` as it was then).
+    writes: bool,
     /// Where in `bytes` each file's JSON is, by the file's path as the loaders spell it: the
     /// folder as given joined with the path the cache keeps (relative to the folder, so that
     /// it serves whatever path the folder is reached by). A look-up walks no path components.
@@ -163,9 +165,10 @@ impl Cache {
         let mut cache = Cache {
             bytes: Bytes::Read(Vec::new()),
             stamp: None,
+            writes: enabled(),
             by_path: HashMap::new(),
         };
-        if !enabled() {
+        if !cache.writes {
             return cache;
         }
         let Some((bytes, stamp)) = read_bytes(&dir.join(CACHE_FILE)) else {
@@ -190,7 +193,7 @@ impl Cache {
     /// Whether a load's results are written back (not under `CONFORM_NO_CACHE=1`): a loader
     /// turns what it parsed into cache JSON only then.
     pub fn writes(&self) -> bool {
-        enabled()
+        self.writes
     }
 
     /// How many files it holds.

@@ -202,7 +202,8 @@ where
 }
 
 /// Accepts connections on `listener` until the runtime ends, each served over HTTP/1.1 by
-/// `handle` and closed by `watched` when it idles. The replay server and the proxy both serve this way.
+/// `handle` and closed by `watched` when it idles. The replay server and the proxy both serve
+/// this way.
 pub(crate) async fn serve_connections<H, Fut>(listener: tokio::net::TcpListener, handle: H)
 where
     H: Fn(hyper::Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
