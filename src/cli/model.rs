@@ -70,7 +70,7 @@ fn check(args: CheckModelArgs) -> Result<ExitCode> {
         "{}: {:?} model, sha256 {}",
         args.model.display(),
         m.source.format,
-        m.source.sha256
+        m.source.sha256()
     );
     println!(
         "service {} ({}), API version {}, protocol {} ({})",

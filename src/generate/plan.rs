@@ -61,7 +61,7 @@ pub fn header(model: &Model) -> String {
     format!(
         "{HEADER_MARK} {} (`conform generate`) from {file}, sha256 {}.\n# Do not edit: regenerate instead. A file without this header is hand-written and is never overwritten.\n",
         env!("CARGO_PKG_VERSION"),
-        model.source.sha256
+        model.source.sha256()
     )
 }
 

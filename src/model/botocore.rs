@@ -18,7 +18,7 @@ use super::types::{
 pub(crate) fn parse(
     path: &Path,
     root: &Map<String, Value>,
-    sha256: String,
+    json: Vec<u8>,
 ) -> Result<Model, ModelError> {
     let object = |key: &str| {
         root.get(key)
@@ -56,11 +56,7 @@ pub(crate) fn parse(
     }
 
     let model = Model {
-        source: ModelSource {
-            path: path.to_owned(),
-            format: Format::Botocore,
-            sha256,
-        },
+        source: ModelSource::new(path, Format::Botocore, json),
         service,
         operations,
         shapes,

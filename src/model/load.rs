@@ -25,7 +25,6 @@ pub fn load_model(path: &Path) -> Result<Model, ModelError> {
 /// error, since the file is then not what it says).
 pub fn parse_model(path: &Path, bytes: &[u8]) -> Result<Model, ModelError> {
     let json = decompress(path, bytes)?;
-    let sha256 = sha256_hex(&json);
     let root: Value = serde_json::from_slice(&json).map_err(|e| ModelError::NotJson {
         path: path.to_owned(),
         line: e.line(),
@@ -39,9 +38,9 @@ pub fn parse_model(path: &Path, bytes: &[u8]) -> Result<Model, ModelError> {
         });
     };
     if obj.contains_key("smithy") {
-        super::smithy::parse(path, obj, sha256)
+        super::smithy::parse(path, obj, json)
     } else if obj.contains_key("metadata") && obj.contains_key("operations") {
-        super::botocore::parse(path, obj, sha256)
+        super::botocore::parse(path, obj, json)
     } else {
         Err(ModelError::NotAModel {
             path: path.to_owned(),
@@ -318,9 +317,9 @@ mod tests {
         let gz = gz.finish().unwrap();
         let a = parse_model(Path::new("service-2.json"), &plain).unwrap();
         let b = parse_model(Path::new("service-2.json.gz"), &gz).unwrap();
-        assert_eq!(a.source.sha256, b.source.sha256);
+        assert_eq!(a.source.sha256(), b.source.sha256());
         assert_eq!(a.operations.len(), b.operations.len());
-        assert_eq!(a.source.sha256, sha256_hex(&plain));
+        assert_eq!(a.source.sha256(), sha256_hex(&plain));
         let e = parse_model(Path::new("x.json.gz"), &plain)
             .unwrap_err()
             .to_string();

@@ -30,7 +30,7 @@ const OTHER_PROTOCOLS: &[&str] = &[
 pub(crate) fn parse(
     path: &Path,
     root: &Map<String, Value>,
-    sha256: String,
+    json: Vec<u8>,
 ) -> Result<Model, ModelError> {
     let shapes_json = root
         .get("shapes")
@@ -122,11 +122,7 @@ pub(crate) fn parse(
     }
 
     let model = Model {
-        source: ModelSource {
-            path: path.to_owned(),
-            format: super::types::Format::Smithy,
-            sha256,
-        },
+        source: ModelSource::new(path, super::types::Format::Smithy, json),
         service,
         operations,
         shapes,

@@ -55,14 +55,52 @@ impl Protocol {
     }
 }
 
-/// Where a model came from: the file, its format and a stable hash of its content.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where a model came from: the file, its format and its content, with a stable hash of it.
+#[derive(Clone)]
 pub struct ModelSource {
     pub path: std::path::PathBuf,
     pub format: Format,
-    /// sha256 (lower-case hex) of the model's JSON bytes: the file's bytes, or for a `.gz` file
-    /// the bytes it decompresses to, so a plain and a gzipped copy of one model hash the same.
-    pub sha256: String,
+    /// The model's JSON bytes: the file's bytes, or for a `.gz` file the bytes it decompresses to.
+    json: std::sync::Arc<[u8]>,
+    sha256: std::sync::Arc<std::sync::OnceLock<String>>,
+}
+
+impl ModelSource {
+    pub fn new(path: &std::path::Path, format: Format, json: Vec<u8>) -> ModelSource {
+        ModelSource {
+            path: path.to_owned(),
+            format,
+            json: json.into(),
+            sha256: Default::default(),
+        }
+    }
+
+    /// sha256 (lower-case hex) of the model's JSON bytes, so a plain and a gzipped copy of one
+    /// model hash the same. Worked out when first asked for: only what names the model by its
+    /// hash (`conform generate`, `conform model`) needs it, and hashing was a tenth of the README
+    /// suite's instructions (five models loaded).
+    pub fn sha256(&self) -> &str {
+        self.sha256
+            .get_or_init(|| super::load::sha256_hex(&self.json))
+    }
+}
+
+impl PartialEq for ModelSource {
+    fn eq(&self, other: &ModelSource) -> bool {
+        self.path == other.path && self.format == other.format && self.json == other.json
+    }
+}
+
+impl Eq for ModelSource {}
+
+impl std::fmt::Debug for ModelSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelSource")
+            .field("path", &self.path)
+            .field("format", &self.format)
+            .field("json_bytes", &self.json.len())
+            .finish()
+    }
 }
 
 /// Service-level metadata: everything that used to be Inspector literals in Rust code.
