@@ -77,6 +77,22 @@ struct RawEntry {
     why: String,
 }
 
+/// Whether `dir` is one of `folders` or inside one (compared where they really are).
+fn within(dir: &Path, folders: &[PathBuf]) -> bool {
+    let real = |p: &Path| std::fs::canonicalize(p).ok();
+    let Some(dir) = real(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return false;
+    };
+    folders
+        .iter()
+        .filter_map(|f| real(f))
+        .any(|f| dir.starts_with(f))
+}
+
 /// The ledger files beside the suites the cases come from: every folder above a case file
 /// that holds both a `suite.yaml` and a `known-divergences.yaml`.
 pub fn discover(cases: &[Case]) -> Vec<PathBuf> {
@@ -110,10 +126,13 @@ pub fn discover(cases: &[Case]) -> Vec<PathBuf> {
 /// are returned by path, so the caller can say they were left aside). A discovered ledger
 /// (`scoped`) may only name cases of the suite it sits beside; a ledger given with `--ledger`
 /// may name any case of the run. Every file is checked, whether it applies or not.
+/// `whole`: the folders the run loaded whole; a suite under one of them has every case in
+/// `cases`, so its cases are not read again to know the names its ledger may use.
 pub fn load(
     files: &[PathBuf],
     cases: &[Case],
     scoped: bool,
+    whole: &[PathBuf],
     kind: TargetKind,
 ) -> Result<(Ledger, Vec<PathBuf>), LoadErrors> {
     let mut ledger = Ledger::default();
@@ -136,7 +155,7 @@ pub fn load(
             .filter(|c| !scoped || c.file.starts_with(suite_dir))
             .map(|c| c.name.clone())
             .collect();
-        if scoped {
+        if scoped && !within(suite_dir, whole) {
             // A run of one folder or file of the suite: the ledger beside it may name the
             // suite's other cases too. Only read when a ledger is there.
             let dir = if suite_dir.as_os_str().is_empty() {

@@ -260,8 +260,13 @@ fn load_ledger(
         Some(file) => (vec![file.clone()], false),
         None => (conform::ledger::discover(cases), true),
     };
+    // The folders this run loaded whole (a file given is not one).
+    let whole: Vec<PathBuf> = common::case_paths(&args.paths)
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .collect();
     let (ledger, left_aside) =
-        conform::ledger::load(&files, cases, scoped, kind).map_err(|errors| {
+        conform::ledger::load(&files, cases, scoped, &whole, kind).map_err(|errors| {
             let n = errors.0.len();
             eprintln!("{errors}\n");
             anyhow::Error::from(UsageError(format!(

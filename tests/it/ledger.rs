@@ -422,3 +422,28 @@ async fn a_run_of_one_file_keeps_the_ledger_of_its_whole_suite() {
     assert!(text.contains("KNOWN  describe issued"), "{text}");
     assert!(text.ends_with("1 passed, 0 failed, 0 skipped\n"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_of_a_folder_above_the_suite_reads_its_cases_once() {
+    // `cases/` holds the suite, as in this project: the ledger beside the suite may name only
+    // cases the run has already loaded, so the suite's own folder is not loaded again (which
+    // would have written a parsed cache of its own there).
+    let dir = tempfile::tempdir().unwrap();
+    let suite_dir = dir.path().join("cases/svc");
+    std::fs::create_dir_all(&suite_dir).unwrap();
+    suite(&suite_dir);
+    ledger(&suite_dir, LEDGER);
+    let server = stub(200, WRONG).await;
+    let out = conform_in(
+        dir.path(),
+        &["run", "--endpoint-url", &server.uri(), "--color", "never"],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(text.ends_with("2 passed, 0 failed, 0 skipped\n"), "{text}");
+    assert!(dir.path().join("cases/.conform-cache").exists());
+    assert!(
+        !suite_dir.join(".conform-cache").exists(),
+        "the suite's folder was loaded a second time"
+    );
+}
