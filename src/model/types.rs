@@ -77,8 +77,8 @@ impl ModelSource {
 
     /// sha256 (lower-case hex) of the model's JSON bytes, so a plain and a gzipped copy of one
     /// model hash the same. Worked out when first asked for: only what names the model by its
-    /// hash (`conform generate`, `conform model`) needs it, and hashing was a tenth of the README
-    /// suite's instructions (five models loaded).
+    /// hash (`conform generate`, `conform model`) needs it, and hashing every model loaded was a
+    /// tenth of the README suite's instructions.
     pub fn sha256(&self) -> &str {
         self.sha256
             .get_or_init(|| super::load::sha256_hex(&self.json))
