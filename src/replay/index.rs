@@ -445,24 +445,15 @@ impl Replay {
             return None;
         }
         let run = run.filter(|id| valid_run_id(id));
-        let slot = self.exact(method, path, identity, run, body)?;
+        let slot = self.exact(&exact_key(method, path, identity, body), run)?;
         Some(self.serve(slot))
     }
 
-    /// The sequence's next exchange for `run` when the exact-bytes index holds the request. The
-    /// key holds everything `evaluate` would look at (method, path, each identity header's
-    /// value or its absence, the body), so a hit is a match.
-    fn exact(
-        &self,
-        method: &str,
-        path: &str,
-        identity: [Option<&str>; IDENTITY_HEADERS.len()],
-        run: Option<&str>,
-        body: &[u8],
-    ) -> Option<usize> {
-        let &seq = self
-            .by_bytes
-            .get(&exact_key(method, path, identity, body))?;
+    /// The sequence's next exchange for `run` when the exact-bytes index holds the request's
+    /// `exact_key`. The key holds everything `evaluate` would look at (method, path, each
+    /// identity header's value or its absence, the body), so a hit is a match.
+    fn exact(&self, key: &[u8], run: Option<&str>) -> Option<usize> {
+        let &seq = self.by_bytes.get(key)?;
         Some(self.next_in(seq, run))
     }
 
@@ -470,13 +461,13 @@ impl Replay {
     /// request, judged by `matching::evaluate`, confirms it.
     fn indexed(&self, request: &Request) -> Option<usize> {
         // The exact bytes first.
-        if let Some(slot) = self.exact(
+        let exact = exact_key(
             &request.method,
             &request.path,
             IDENTITY_HEADERS.map(|name| request.headers.get(name)),
-            run_of(request),
             &request.body,
-        ) {
+        );
+        if let Some(slot) = self.exact(&exact, run_of(request)) {
             return Some(slot);
         }
         let (json_key, raw_key) = request_keys(
