@@ -25,3 +25,4 @@ mod support;
 mod support_sigv4;
 mod truth;
 mod verdicts;
+mod yaml_subset;
