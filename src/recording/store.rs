@@ -44,6 +44,9 @@ pub fn load_recordings_noting(
 /// needed ([`Folder::cached_exchange`]): the replay's start-up reads none of them.
 pub struct Folder {
     files: Vec<PathBuf>,
+    /// Each file's stamp, taken by `open` when the cache holds any file; empty when it holds
+    /// none (no cache yet, or `CONFORM_NO_CACHE=1`): then each file's stamp is taken from the
+    /// open file as it is read, which spares a look-up of its path.
     stamps: Vec<Option<Stamp>>,
     /// Errors of the walk itself (a folder that cannot be read).
     errors: Vec<CaseError>,
@@ -81,10 +84,14 @@ impl Folder {
         // a file is read: a change in between makes the next start see another stamp, so the
         // file is parsed again then.
         let cache = Cache::read(dir, "recordings");
-        let stamps: Vec<Option<Stamp>> =
-            crate::parallel::map_in_order(&files, |f| fs::metadata(f).ok().map(|m| Stamp::of(&m)));
+        let stamps: Vec<Option<Stamp>> = if cache.is_empty() {
+            Vec::new()
+        } else {
+            crate::parallel::map_in_order(&files, |f| fs::metadata(f).ok().map(|m| Stamp::of(&m)))
+        };
         let whole = errors.is_empty()
             && files.len() == cache.len()
+            && !stamps.is_empty()
             && files
                 .iter()
                 .zip(&stamps)
@@ -145,11 +152,17 @@ impl Folder {
     /// on every core), and an [`Unchanged`] when each came from the cache and it was left as
     /// it was. The cache is rewritten when it did not hold every file as it is.
     pub fn load(&self) -> Result<(Vec<Recording>, Option<Unchanged>), LoadErrors> {
-        let items: Vec<(&Path, Option<&Stamp>)> = self
+        let items: Vec<(&Path, Stamped<'_>)> = self
             .files
             .iter()
-            .zip(&self.stamps)
-            .map(|(f, s)| (f.as_path(), s.as_ref()))
+            .enumerate()
+            .map(|(i, f)| {
+                let stamp = match self.stamps.get(i) {
+                    Some(s) => Stamped::Taken(s.as_ref()),
+                    None => Stamped::WhenRead,
+                };
+                (f.as_path(), stamp)
+            })
             .collect();
         let cache = &self.cache;
         // Parsing YAML is nearly all of a replay's start-up with many recordings, and the files
@@ -172,7 +185,7 @@ impl Folder {
                     let raw = r
                         .cached
                         .or(r.fresh.as_deref().map(|f| f.get().as_bytes()))?;
-                    Some((recording.file.as_path(), raw, r.stamp?))
+                    Some((recording.file.as_path(), raw, r.stamp.as_ref()?))
                 })
                 .collect();
             cache::write(&self.dir, "recordings", &good);
@@ -213,26 +226,47 @@ fn unchanged(cache: &Cache, service_files: Vec<PathBuf>) -> Option<Unchanged> {
     })
 }
 
+/// A file's stamp as the loader is handed it.
+#[derive(Clone, Copy)]
+enum Stamped<'a> {
+    /// Taken by `Folder::open` (`None`: the file could not be stat'ed).
+    Taken(Option<&'a Stamp>),
+    /// To be taken from the open file when it is read (the cache holds no file).
+    WhenRead,
+}
+
 /// One file as the loader read it: from the cache (with the cached JSON) or parsed (with the
 /// JSON the cache will keep, when it is written).
 struct Read<'a> {
     result: Result<Recording, Vec<CaseError>>,
-    stamp: Option<&'a Stamp>,
+    stamp: Option<Stamp>,
     cached: Option<&'a [u8]>,
     fresh: Option<Box<serde_json::value::RawValue>>,
 }
 
-fn read_one<'a>(file: &Path, stamp: Option<&'a Stamp>, cache: &'a Cache) -> Read<'a> {
-    if let Some((mut recording, raw)) = stamp.and_then(|s| cache.get::<Recording>(file, s)) {
-        recording.file = file.to_owned();
-        return Read {
-            result: Ok(recording),
-            stamp,
-            cached: Some(raw),
-            fresh: None,
-        };
+fn read_one<'a>(file: &Path, stamped: Stamped<'a>, cache: &'a Cache) -> Read<'a> {
+    let mut stamp = None;
+    if let Stamped::Taken(taken) = stamped {
+        if let Some((mut recording, raw)) = taken.and_then(|s| cache.get::<Recording>(file, s)) {
+            recording.file = file.to_owned();
+            return Read {
+                result: Ok(recording),
+                stamp: taken.cloned(),
+                cached: Some(raw),
+                fresh: None,
+            };
+        }
+        stamp = taken.cloned();
     }
-    let result = load_recording(file);
+    let result = match read_file(file) {
+        Ok((source, read_stamp)) => {
+            if let Stamped::WhenRead = stamped {
+                stamp = Some(read_stamp);
+            }
+            parse_recording(file, &source)
+        }
+        Err(e) => Err(vec![cannot_read(file, &e)]),
+    };
     // Turned into the cache's JSON here, on the loader's thread that parsed it (done after the
     // parallel part, it was the longest serial stretch of a cold start).
     let fresh = match &result {
@@ -247,15 +281,35 @@ fn read_one<'a>(file: &Path, stamp: Option<&'a Stamp>, cache: &'a Cache) -> Read
     }
 }
 
+/// What identifies a folder however it is reached: its device and inode (one stat, where
+/// resolving its path would read every component's link), or its resolved path.
+#[derive(PartialEq, Eq, Hash)]
+enum FolderKey {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl FolderKey {
+    fn of(dir: &Path) -> FolderKey {
+        #[cfg(unix)]
+        if let Ok(meta) = fs::metadata(dir) {
+            use std::os::unix::fs::MetadataExt;
+            return FolderKey::Inode(meta.dev(), meta.ino());
+        }
+        FolderKey::Path(fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned()))
+    }
+}
+
 fn collect(
     dir: &Path,
     files: &mut Vec<PathBuf>,
     service_files: &mut Vec<PathBuf>,
     errors: &mut Vec<CaseError>,
-    seen: &mut std::collections::HashSet<PathBuf>,
+    seen: &mut std::collections::HashSet<FolderKey>,
 ) {
     // A folder reached twice (a symlink back up the tree) is read once.
-    if !seen.insert(fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned())) {
+    if !seen.insert(FolderKey::of(dir)) {
         return;
     }
     let entries = match fs::read_dir(dir) {
@@ -300,17 +354,41 @@ fn collect(
 }
 
 pub fn load_recording(file: &Path) -> Result<Recording, Vec<CaseError>> {
-    let source = fs::read_to_string(file)
-        .map_err(|e| vec![CaseError::whole_file(file, format!("cannot read: {e}"))])?;
+    let (source, _) = read_file(file).map_err(|e| vec![cannot_read(file, &e)])?;
+    parse_recording(file, &source)
+}
+
+fn cannot_read(file: &Path, e: &std::io::Error) -> CaseError {
+    CaseError::whole_file(file, format!("cannot read: {e}"))
+}
+
+/// A file's text and its stamp, taken from the open file: one open, one stat of the open file
+/// and two reads into a buffer of the size it gave. (`fs::read_to_string` stats the file through
+/// its handle for the size; a caller that wants the stamp too would stat it by its path.)
+fn read_file(file: &Path) -> std::io::Result<(String, Stamp)> {
+    use std::io::Read as _;
+    let mut handle = fs::File::open(file)?;
+    let meta = handle.metadata()?;
+    // One byte more than the size: the read after the file's end finds it full and asks for
+    // a few bytes, which come back as none, without the buffer growing. `Take` reads to the
+    // end without stat'ing the file again.
+    let size = usize::try_from(meta.len()).unwrap_or(0);
+    let mut text = String::with_capacity(size.saturating_add(1));
+    (&mut handle).take(u64::MAX).read_to_string(&mut text)?;
+    Ok((text, Stamp::of(&meta)))
+}
+
+/// A recording from its text, checked beyond what serde checks; every error located.
+fn parse_recording(file: &Path, source: &str) -> Result<Recording, Vec<CaseError>> {
     let mut recording: Recording =
-        crate::yaml::parse(file, &source, "recording").map_err(|e| vec![e])?;
+        crate::yaml::parse(file, source, "recording").map_err(|e| vec![e])?;
     recording.file = file.to_owned();
     let mut errors = Vec::new();
     let mut fail = |path: Vec<Seg>, message: String| {
         errors.push(CaseError::at(
             file,
-            &source,
-            locate(&source, &path),
+            source,
+            locate(source, &path),
             format!("invalid recording: {message}"),
             None,
         ));
