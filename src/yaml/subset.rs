@@ -635,6 +635,17 @@ impl<'a> Flow<'a> {
         }
     }
 
+    /// After an entry: `Some(true)` at the collection's `close`, `Some(false)` past a comma
+    /// (another entry follows), `None` at anything else.
+    fn closed(&mut self, close: u8) -> Option<bool> {
+        self.skip_spaces();
+        if self.eat(close) {
+            Some(true)
+        } else {
+            self.eat(b',').then_some(false)
+        }
+    }
+
     fn enter(&mut self) -> Option<()> {
         self.depth += 1;
         (self.depth <= MAX_DEPTH).then_some(())
@@ -659,12 +670,8 @@ impl<'a> Flow<'a> {
             }
             let value = self.node()?;
             entries.push((key, value));
-            self.skip_spaces();
-            if self.eat(b'}') {
+            if self.closed(b'}')? {
                 break;
-            }
-            if !self.eat(b',') {
-                return None;
             }
         }
         self.depth -= 1;
@@ -681,12 +688,8 @@ impl<'a> Flow<'a> {
                 break;
             }
             items.push(self.node()?);
-            self.skip_spaces();
-            if self.eat(b']') {
+            if self.closed(b']')? {
                 break;
-            }
-            if !self.eat(b',') {
-                return None;
             }
         }
         self.depth -= 1;

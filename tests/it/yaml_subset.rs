@@ -156,6 +156,19 @@ fn what_conform_writes_is_within_the_subset() {
     }
 }
 
+/// 3,000 cases, or `PROPTEST_CASES` (`PROPTEST_CASES=150000` for a long run); no regression
+/// files written into the work tree.
+fn runner() -> TestRunner {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3000);
+    TestRunner::new(Config {
+        failure_persistence: None,
+        ..Config::with_cases(cases)
+    })
+}
+
 /// Characters that carry meaning in YAML, for mutations.
 const SIGNIFICANT: &[&str] = &[
     " ", "  ", "\n", ":", ": ", "-", "- ", "#", " #", "'", "''", "\"", "\\", "|", ">", "|-", ">+",
@@ -167,14 +180,7 @@ const SIGNIFICANT: &[&str] = &[
 #[test]
 fn mutations_read_the_same_either_way_or_are_declined() {
     let corpus = corpus();
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(3000);
-    let mut runner = TestRunner::new(Config {
-        failure_persistence: None,
-        ..Config::with_cases(cases)
-    });
+    let mut runner = runner();
     let strategy = (
         0..corpus.len(),
         proptest::collection::vec(
@@ -358,14 +364,7 @@ impl Shape {
 
 #[test]
 fn generated_documents_read_the_same_either_way() {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(3000);
-    let mut runner = TestRunner::new(Config {
-        failure_persistence: None,
-        ..Config::with_cases(cases)
-    });
+    let mut runner = runner();
     runner
         .run(&document(), |text| {
             agree(&text)
