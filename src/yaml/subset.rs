@@ -143,6 +143,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Where the next line that is not blank stands against column `indent` (its text from
+    /// there on when it stands at it). Leaves `at` on that line.
+    fn next_line(&mut self, indent: usize) -> Next<'a> {
+        self.skip_blank();
+        let Some(next) = self.lines.get(self.at) else {
+            return Next::Done;
+        };
+        match indent_of(next).cmp(&indent) {
+            std::cmp::Ordering::Less => Next::Done,
+            std::cmp::Ordering::Equal => Next::Same(&next[indent..]),
+            std::cmp::Ordering::Greater => Next::Deeper,
+        }
+    }
+
     fn deeper(&mut self) -> Option<()> {
         self.depth += 1;
         (self.depth <= MAX_DEPTH).then_some(())
@@ -164,17 +178,12 @@ impl<'a> Reader<'a> {
             }
             let value = self.value_after(indent, rest, true)?;
             entries.push((key, value));
-            self.skip_blank();
-            let Some(next) = self.lines.get(self.at) else {
-                break;
-            };
-            let next_indent = indent_of(next);
-            if next_indent < indent {
-                break;
-            }
-            if next_indent > indent || is_entry(&next[indent..]) {
-                // A sequence entry where a key belongs, or a line indented past its mapping.
-                return None;
+            match self.next_line(indent) {
+                Next::Done => break,
+                // A line indented past its mapping, or a sequence entry where a key belongs.
+                Next::Deeper => return None,
+                Next::Same(rest) if is_entry(rest) => return None,
+                Next::Same(_) => {}
             }
         }
         self.depth -= 1;
@@ -203,21 +212,13 @@ impl<'a> Reader<'a> {
                 self.value_after(indent, item_rest, false)?
             };
             items.push(item);
-            self.skip_blank();
-            let Some(next) = self.lines.get(self.at) else {
-                break;
-            };
-            let next_indent = indent_of(next);
-            if next_indent < indent {
-                break;
-            }
-            if next_indent > indent {
-                return None;
-            }
-            if !is_entry(&next[indent..]) {
+            match self.next_line(indent) {
+                Next::Done => break,
+                Next::Deeper => return None,
                 // The mapping this sequence is the value of goes on (an indentless sequence);
                 // the mapping checks that the line is one of its keys.
-                break;
+                Next::Same(rest) if !is_entry(rest) => break,
+                Next::Same(_) => {}
             }
         }
         self.depth -= 1;
@@ -357,6 +358,16 @@ impl<'a> Reader<'a> {
             plain: None,
         }))
     }
+}
+
+/// The next line after an entry, against the entry's column.
+enum Next<'a> {
+    /// No more lines, or one less indented: the collection ends.
+    Done,
+    /// A line at the column, from the column on.
+    Same(&'a str),
+    /// A line indented past the column.
+    Deeper,
 }
 
 #[derive(Clone, Copy)]
