@@ -91,7 +91,6 @@ impl Folder {
         };
         let whole = errors.is_empty()
             && files.len() == cache.len()
-            && !stamps.is_empty()
             && files
                 .iter()
                 .zip(&stamps)
@@ -245,27 +244,24 @@ struct Read<'a> {
 }
 
 fn read_one<'a>(file: &Path, stamped: Stamped<'a>, cache: &'a Cache) -> Read<'a> {
-    let mut stamp = None;
-    if let Stamped::Taken(taken) = stamped {
-        if let Some((mut recording, raw)) = taken.and_then(|s| cache.get::<Recording>(file, s)) {
-            recording.file = file.to_owned();
-            return Read {
-                result: Ok(recording),
-                stamp: taken.cloned(),
-                cached: Some(raw),
-                fresh: None,
-            };
-        }
-        stamp = taken.cloned();
+    if let Stamped::Taken(Some(taken)) = stamped
+        && let Some((mut recording, raw)) = cache.get::<Recording>(file, taken)
+    {
+        recording.file = file.to_owned();
+        return Read {
+            result: Ok(recording),
+            stamp: Some(taken.clone()),
+            cached: Some(raw),
+            fresh: None,
+        };
     }
-    let result = match read_file(file) {
-        Ok((source, read_stamp)) => {
-            if let Stamped::WhenRead = stamped {
-                stamp = Some(read_stamp);
-            }
-            parse_recording(file, &source)
-        }
-        Err(e) => Err(vec![cannot_read(file, &e)]),
+    let (result, read_stamp) = match read_file(file) {
+        Ok((source, s)) => (parse_recording(file, &source), Some(s)),
+        Err(e) => (Err(vec![cannot_read(file, &e)]), None),
+    };
+    let stamp = match stamped {
+        Stamped::Taken(taken) => taken.cloned(),
+        Stamped::WhenRead => read_stamp,
     };
     // Turned into the cache's JSON here, on the loader's thread that parsed it (done after the
     // parallel part, it was the longest serial stretch of a cold start).

@@ -278,13 +278,10 @@ impl<'a> Reader<'a> {
         self.at += 1;
         // Whatever follows must not be indented past the entry: that would be a multi-line
         // scalar (or an error), both outside the subset.
-        self.skip_blank();
-        if let Some(next) = self.lines.get(self.at)
-            && indent_of(next) > indent
-        {
-            return None;
+        match self.next_line(indent) {
+            Next::Deeper => None,
+            Next::Done | Next::Same(_) => Some(node),
         }
-        Some(node)
     }
 
     /// A `|` or `>` block scalar whose header is `header`, for an entry at column `indent`.
