@@ -10,14 +10,21 @@
 //! core, hyper http1 with keep-alive), so the difference between the two is the replay's own
 //! work: parsing, matching, building the answer.
 //!
+//! With `--read-first DIR` it first reads every `.yaml`/`.yml` file under `DIR` (on every
+//! core, as `conform serve` does) and only then listens: the peer of a cold start, for what a
+//! replay that reads its recordings must spend on the file system before any parsing (walking
+//! the folder, opening, reading and closing each file), measured on the same files.
+//!
 //! ```text
-//! cargo run --release --example bare_hyper -- 127.0.0.1:PORT
+//! cargo run --release --example bare_hyper -- 127.0.0.1:PORT [--read-first DIR]
 //! ```
 //!
 //! Prints `listening on ADDR` once it accepts, then serves until killed.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -47,19 +54,73 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
     Ok(resp)
 }
 
+/// Every `.yaml`/`.yml` file under `dir` (symlinked folders not followed).
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            yaml_files(&path, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads every file of `files` on every core, each worker taking the next file; the bytes read.
+fn read_all(files: &[PathBuf]) -> std::io::Result<usize> {
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut bytes = 0;
+                    while let Some(f) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        bytes += std::fs::read(f)?.len();
+                    }
+                    Ok(bytes)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a reading thread panicked"))
+            .sum()
+    })
+}
+
 fn main() {
-    let addr: SocketAddr = match std::env::args()
-        .nth(1)
-        .as_deref()
-        .unwrap_or("127.0.0.1:0")
-        .parse()
-    {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr: SocketAddr = match args.first().map_or("127.0.0.1:0", String::as_str).parse() {
         Ok(a) => a,
         Err(e) => {
             eprintln!("bare_hyper: the first argument must be IP:PORT: {e}");
             std::process::exit(2);
         }
     };
+    match &args[1.min(args.len())..] {
+        [] => {}
+        [flag, dir] if flag == "--read-first" => {
+            let dir = Path::new(dir);
+            let mut files = Vec::new();
+            let read = yaml_files(dir, &mut files).and_then(|()| read_all(&files));
+            if let Err(e) = read {
+                eprintln!("bare_hyper: cannot read {}: {e}", dir.display());
+                std::process::exit(2);
+            }
+        }
+        other => {
+            eprintln!(
+                "bare_hyper: after IP:PORT, only --read-first DIR is understood, not {other:?}"
+            );
+            std::process::exit(2);
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
