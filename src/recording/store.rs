@@ -39,9 +39,10 @@ pub fn load_recordings_noting(
 }
 
 /// A recordings folder as walked, nothing parsed yet: its recording files in path order, each
-/// one's stamp, and its cache (its `service.yaml` files are in its [`Unchanged`]). When the cache holds every recording as
-/// it is now ([`Folder::unchanged`]), a recording can be read from the cache alone, when it is
-/// needed ([`Folder::cached_exchange`]): the replay's start-up reads none of them.
+/// one's stamp when its cache holds any file, and that cache (its `service.yaml` files are in
+/// its [`Unchanged`]). When the cache holds every recording as it is now
+/// ([`Folder::unchanged`]), a recording can be read from the cache alone, when it is needed
+/// ([`Folder::cached_exchange`]): the replay's start-up reads none of them.
 pub struct Folder {
     files: Vec<PathBuf>,
     /// Each file's stamp, taken by `open` when the cache holds any file; empty when it holds
@@ -66,7 +67,8 @@ impl std::fmt::Debug for Folder {
 }
 
 impl Folder {
-    /// Walks `dir` and takes every recording's stamp (on every core), reading no recording.
+    /// Walks `dir`, reading no recording, and takes every recording's stamp (on every core)
+    /// when its cache holds any file; without one, `load` takes each stamp as it reads the file.
     pub fn open(dir: &Path) -> Folder {
         let mut files = Vec::new();
         let mut service_files = Vec::new();
