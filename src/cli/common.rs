@@ -167,6 +167,28 @@ pub fn recording_errors(errors: conform::case::LoadErrors) -> anyhow::Error {
     .into()
 }
 
+/// What a replay was built from, kept for a check that runs once the server answers
+/// ([`load_replay_checking_later`]).
+pub struct Loaded {
+    folder: Arc<Folder>,
+    /// `None` when the replay started from the memo of its index and read no recording.
+    recordings: Option<Vec<Recording>>,
+    unchanged: Option<Unchanged>,
+}
+
+impl Loaded {
+    /// `check` over the recordings the replay was built from (read now, from the folder's
+    /// cache, if the replay read none), and whether the folder is unchanged since an earlier
+    /// load.
+    pub fn check<T>(self, check: impl FnOnce(&Recordings<'_>, Option<&Unchanged>) -> T) -> T {
+        let recordings = match &self.recordings {
+            Some(given) => Recordings::given(&self.folder, given),
+            None => Recordings::later(&self.folder),
+        };
+        check(&recordings, self.unchanged.as_ref())
+    }
+}
+
 /// [`load_replay`], with `check` seeing the recordings before the replay is built (validation
 /// against their service model), and whether the folder is unchanged since an earlier load
 /// (`recording::Folder::unchanged`).
@@ -179,6 +201,37 @@ pub fn load_replay_with(
     dir: &Path,
     check: impl FnOnce(&Recordings<'_>, Option<&Unchanged>) -> Result<()>,
 ) -> Result<Replay> {
+    let (replay, _) = build_replay(dir, When::Now(check))?;
+    Ok(replay)
+}
+
+/// [`load_replay`], and what it was built from, for a check the caller runs later: a server
+/// that only warns of what the check finds answers without waiting for it.
+pub fn load_replay_checking_later(dir: &Path) -> Result<(Replay, Loaded)> {
+    type Check = fn(&Recordings<'_>, Option<&Unchanged>) -> Result<()>;
+    let (replay, loaded) = build_replay(dir, When::<Check>::Later)?;
+    Ok((
+        replay,
+        loaded.expect("a later check is given what the replay was built from"),
+    ))
+}
+
+/// When a replay's check runs.
+enum When<F> {
+    /// Beside the index's build.
+    Now(F),
+    /// It ran already.
+    Done,
+    /// After the replay is built: [`build_replay`] returns what it was built from.
+    Later,
+}
+
+/// The replay of `dir`, with the check run when `when` says; for [`When::Later`], what the
+/// replay was built from, for the caller's check.
+fn build_replay(
+    dir: &Path,
+    mut when: When<impl FnOnce(&Recordings<'_>, Option<&Unchanged>) -> Result<()>>,
+) -> Result<(Replay, Option<Loaded>)> {
     if !dir.is_dir() {
         return Err(UsageError(format!(
             "no recordings folder at {} (run from the project folder, or pass --recordings DIR or --endpoint-url URL)",
@@ -190,27 +243,41 @@ pub fn load_replay_with(
     let memo = folder
         .unchanged()
         .and_then(|u| memo_read::<IndexMemo>(dir, REPLAY_MEMO, &u.recordings));
-    let (folder, loaded, check) = match memo {
+    let (folder, loaded) = match memo {
         Some(memo) => {
             let folder = Arc::new(folder.in_memory());
             let recordings = Recordings::later(&folder);
             // The check and the index's rebuild from its memo run side by side.
             let (checked, replay) = std::thread::scope(|scope| {
                 let index = scope.spawn(|| Replay::from_memo(memo, Arc::clone(&folder)));
-                let checked = check(&recordings, folder.unchanged());
+                let checked = match std::mem::replace(&mut when, When::Done) {
+                    When::Now(check) => check(&recordings, folder.unchanged()),
+                    other => {
+                        when = other;
+                        Ok(())
+                    }
+                };
                 (checked, join(index))
             });
             checked?;
             let loaded = recordings.into_loaded();
             if let Some(replay) = replay {
-                drop_later(loaded);
-                return Ok(replay);
+                if !matches!(when, When::Later) {
+                    drop_later(loaded);
+                    return Ok((replay, None));
+                }
+                let later = Loaded {
+                    unchanged: folder.unchanged().cloned(),
+                    folder: Arc::clone(&folder),
+                    recordings: loaded,
+                };
+                return Ok((replay, Some(later)));
             }
             // The memo does not fit the folder: index the recordings as they are.
             let folder = Arc::into_inner(folder).expect("the index's thread has ended");
-            (folder, loaded, None)
+            (folder, loaded)
         }
-        None => (folder, None, Some(check)),
+        None => (folder, None),
     };
     let (recordings, unchanged) = match loaded {
         Some(loaded) => (loaded, folder.unchanged().cloned()),
@@ -220,9 +287,12 @@ pub fn load_replay_with(
     // runs while the other does (a serial part of one, loading a model, say, overlaps the other).
     let (checked, replay) = std::thread::scope(|scope| {
         let index = scope.spawn(|| Replay::new(&recordings));
-        let checked = match check {
-            Some(check) => check(&Recordings::given(&folder, &recordings), unchanged.as_ref()),
-            None => Ok(()),
+        let checked = match std::mem::replace(&mut when, When::Done) {
+            When::Now(check) => check(&Recordings::given(&folder, &recordings), unchanged.as_ref()),
+            other => {
+                when = other;
+                Ok(())
+            }
         };
         (checked, join(index))
     });
@@ -233,9 +303,17 @@ pub fn load_replay_with(
     {
         memo_write(dir, REPLAY_MEMO, &u.recordings, &memo);
     }
-    // The replay holds what it serves.
-    drop_later(Some(recordings));
-    Ok(replay)
+    if !matches!(when, When::Later) {
+        // The replay holds what it serves.
+        drop_later(Some(recordings));
+        return Ok((replay, None));
+    }
+    let later = Loaded {
+        folder: Arc::new(folder),
+        recordings: Some(recordings),
+        unchanged,
+    };
+    Ok((replay, Some(later)))
 }
 
 /// A scoped thread's result; its panic goes on in the caller.

@@ -42,27 +42,30 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         ))
         .into());
     }
-    // Recordings under a service.yaml are validated against its model: violations are
-    // warnings, or with --strict a refusal to serve.
-    let replay = common::load_replay_with(&args.recordings, |recordings, unchanged| {
-        let found =
-            super::model::validate_recordings_kept(&args.recordings, recordings, unchanged)?;
-        for n in &found.notes {
-            eprintln!("note: {n}");
-        }
-        for v in found.unchecked.iter().chain(&found.violations) {
-            eprintln!("warning: {v}");
-        }
-        if args.strict && !(found.violations.is_empty() && found.unchecked.is_empty()) {
-            return Err(UsageError(format!(
-                "{} recorded responses break their service model, {} service files do not load (--strict)",
-                found.violations.len(),
-                found.unchecked.len()
-            ))
-            .into());
-        }
-        Ok(())
-    })?;
+    // Recordings under a service.yaml are validated against their model. With --strict a
+    // violation is a refusal to serve, so the check runs before the server starts; otherwise
+    // violations are warnings, and the check runs once the server answers, on threads of its
+    // own (the warnings follow the "listening on" line), so it never delays the first answer.
+    let (replay, later) = if args.strict {
+        let replay = common::load_replay_with(&args.recordings, |recordings, unchanged| {
+            let found =
+                super::model::validate_recordings_kept(&args.recordings, recordings, unchanged)?;
+            warn_of(&found);
+            if !(found.violations.is_empty() && found.unchecked.is_empty()) {
+                return Err(UsageError(format!(
+                    "{} recorded responses break their service model, {} service files do not load (--strict)",
+                    found.violations.len(),
+                    found.unchecked.len()
+                ))
+                .into());
+            }
+            Ok(())
+        })?;
+        (replay, None)
+    } else {
+        let (replay, loaded) = common::load_replay_checking_later(&args.recordings)?;
+        (replay, Some(loaded))
+    };
     for s in &replay.shadowed {
         eprintln!("warning: {s}");
     }
@@ -76,10 +79,28 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         args.recordings.display()
     );
     println!("listening on {}", server.uri());
+    let check = later.map(|loaded| {
+        let dir = args.recordings.clone();
+        std::thread::spawn(move || {
+            let found = loaded.check(|recordings, unchanged| {
+                super::model::validate_recordings_kept(&dir, recordings, unchanged)
+            });
+            match found {
+                Ok(found) => warn_of(&found),
+                Err(e) => eprintln!("warning: the recorded responses were not checked against their service model: {e:#}"),
+            }
+        })
+    });
 
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;
+    // Whatever the check finds is said before the shutdown's report.
+    if let Some(check) = check {
+        check
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    }
     let stats = server.replay().stats();
     eprintln!(
         "conform serve: {} requests answered, {} missed",
@@ -129,4 +150,14 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The notes and warnings of the recordings' check against their models, on stderr.
+fn warn_of(found: &super::model::RecordingFindings) {
+    for n in &found.notes {
+        eprintln!("note: {n}");
+    }
+    for v in found.unchecked.iter().chain(&found.violations) {
+        eprintln!("warning: {v}");
+    }
 }

@@ -431,7 +431,8 @@ fn serve_validates_its_recordings_at_load_and_strict_refuses() {
     );
     assert!(!err.contains("good.yaml"), "{err}");
 
-    // Without --strict the violation is a warning and the server starts.
+    // Without --strict the violation is a warning and the server starts: the check runs once
+    // it answers, and Ctrl-C waits for it, so the warning is there before the shutdown report.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
         .args(["serve", "--recordings", &recs, "--addr", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
@@ -441,14 +442,22 @@ fn serve_validates_its_recordings_at_load_and_strict_refuses() {
     let mut stdout_pipe = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut stdout_pipe, &mut line).unwrap();
-    child.kill().unwrap();
-    let output = child.wait_with_output().unwrap();
     assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        err.contains("warning: ") && err.contains("bad.yaml: exchange 1: body.text"),
-        "{err}"
-    );
+    let warning = err
+        .find("warning: ")
+        .filter(|_| err.contains("bad.yaml: exchange 1: body.text"))
+        .unwrap_or_else(|| panic!("no warning of bad.yaml: {err}"));
+    let report = err.find("requests answered").expect("the shutdown report");
+    assert!(warning < report, "{err}");
+    assert!(!err.contains("good.yaml"), "{err}");
 }
 
 #[test]
