@@ -172,7 +172,7 @@ pub fn recording_errors(errors: conform::case::LoadErrors) -> anyhow::Error {
 pub struct Loaded {
     folder: Arc<Folder>,
     /// `None` when the replay started from the memo of its index and read no recording.
-    recordings: Option<Vec<Recording>>,
+    recordings: Option<Arc<Vec<Recording>>>,
     unchanged: Option<Unchanged>,
 }
 
@@ -269,7 +269,7 @@ fn build_replay(
                 let later = Loaded {
                     unchanged: folder.unchanged().cloned(),
                     folder: Arc::clone(&folder),
-                    recordings: loaded,
+                    recordings: loaded.map(Arc::new),
                 };
                 return Ok((replay, Some(later)));
             }
@@ -283,10 +283,12 @@ fn build_replay(
         Some(loaded) => (loaded, folder.unchanged().cloned()),
         None => load_folder(&folder)?,
     };
+    // The replay keeps the recordings, to build each entry from when it is first used.
+    let recordings = Arc::new(recordings);
     // The check and the index read the same recordings and neither needs the other: each
     // runs while the other does (a serial part of one, loading a model, say, overlaps the other).
     let (checked, replay) = std::thread::scope(|scope| {
-        let index = scope.spawn(|| Replay::new(&recordings));
+        let index = scope.spawn(|| Replay::new_shared(Arc::clone(&recordings)));
         let checked = match std::mem::replace(&mut when, When::Done) {
             When::Now(check) => check(&Recordings::given(&folder, &recordings), unchanged.as_ref()),
             other => {
@@ -304,8 +306,6 @@ fn build_replay(
         memo_write(dir, REPLAY_MEMO, &u.recordings, &memo);
     }
     if !matches!(when, When::Later) {
-        // The replay holds what it serves.
-        drop_later(Some(recordings));
         return Ok((replay, None));
     }
     let later = Loaded {

@@ -69,6 +69,15 @@ impl Entry {
     }
 }
 
+/// Where a replay reads the entries it builds on first use from.
+#[derive(Debug)]
+enum Source {
+    /// The recordings' cache (a replay started from a memo of its index).
+    Cache(Arc<Folder>),
+    /// The recordings it was built from, and which of them each of `Replay::files` is.
+    Loaded(Arc<Vec<Recording>>, Vec<usize>),
+}
+
 /// One exchange's place: its recording (an index into `Replay::files`) and position, and its
 /// entry, built when the replay is, or on first use when the replay was started from a memo of
 /// its index (`Replay::from_memo`).
@@ -159,8 +168,8 @@ pub struct Replay {
     /// The recording files, each once, in the order their exchanges were added.
     files: Vec<PathBuf>,
     slots: Vec<Slot>,
-    /// Where entries not yet built are read from (a replay started from a memo).
-    source: Option<Arc<Folder>>,
+    /// Where entries not yet built are read from.
+    source: Option<Source>,
     sequences: Vec<Sequence>,
     by_key: Index<String>,
     /// The same sequences by the exact bytes a client sends for them (`exact_key`): the
@@ -218,8 +227,30 @@ pub struct ReplayStats {
 
 impl Replay {
     pub fn new(recordings: &[Recording]) -> Result<Replay, String> {
-        // Building each entry (its expectation, keys, answer) is independent of the others and
-        // is most of the work: done on every core, then filed in order.
+        Replay::build(recordings, true)
+    }
+
+    /// [`Replay::new`] keeping `recordings`, from which each entry (expectation, answer as
+    /// served) is built when it is first used: only the keys are worked out now, which halves
+    /// the index's part of a start.
+    pub fn new_shared(recordings: Arc<Vec<Recording>>) -> Result<Replay, String> {
+        let mut replay = Replay::build(&recordings, false)?;
+        let mut of_file = Vec::with_capacity(replay.files.len());
+        let mut next = recordings.iter().enumerate();
+        for file in &replay.files {
+            // Files are filed in the recordings' order, those without exchanges left out.
+            let (i, _) = next
+                .find(|(_, r)| &r.file == file)
+                .expect("each file of the replay is one of its recordings");
+            of_file.push(i);
+        }
+        replay.source = Some(Source::Loaded(recordings, of_file));
+        Ok(replay)
+    }
+
+    fn build(recordings: &[Recording], entries_now: bool) -> Result<Replay, String> {
+        // Preparing each exchange (keys, and its entry when built now) is independent of the
+        // others and is most of the work: done on every core, then filed in order.
         let all: Vec<(&Path, usize, &RecordedExchange)> = recordings
             .iter()
             .flat_map(|r| {
@@ -230,7 +261,9 @@ impl Replay {
             })
             .collect();
         let prepared: Vec<Result<Prepared, String>> =
-            crate::parallel::map_in_order(&all, |&(file, position, x)| prepare(file, position, x));
+            crate::parallel::map_in_order(&all, |&(file, position, x)| {
+                prepare(file, position, x, entries_now)
+            });
         let mut replay = Replay::empty();
         replay.slots.reserve_exact(prepared.len());
         replay.by_key.reserve(prepared.len());
@@ -268,20 +301,26 @@ impl Replay {
         position: usize,
         exchange: &RecordedExchange,
     ) -> Result<(), String> {
-        self.insert(prepare(file, position, exchange)?);
+        self.insert(prepare(file, position, exchange, true)?);
         Ok(())
     }
 
     fn insert(&mut self, prepared: Prepared) {
-        let Prepared { entry, key, exact } = prepared;
+        let Prepared {
+            file,
+            position,
+            entry,
+            key,
+            exact,
+        } = prepared;
         let index = self.slots.len();
-        if self.files.last() != Some(&entry.file) {
-            self.files.push(entry.file.clone());
+        if self.files.last() != Some(&file) {
+            self.files.push(file);
         }
         self.slots.push(Slot {
             file: self.files.len() - 1,
-            position: entry.position,
-            entry: OnceLock::from(entry),
+            position,
+            entry: entry.map(OnceLock::from).unwrap_or_default(),
             used: AtomicBool::new(false),
         });
         match self.by_key.get(&key) {
@@ -344,16 +383,19 @@ impl Replay {
         let s = &self.slots[slot];
         s.entry.get_or_init(|| {
             let file = &self.files[s.file];
-            let prepared = self
-                .source
-                .as_ref()
-                .and_then(|folder| folder.cached_exchange(s.file, s.position))
-                .ok_or_else(|| "it is no longer in the recordings cache".to_owned())
-                .and_then(|x| prepare(file, s.position, &x));
-            match prepared {
-                Ok(p) => p.entry,
-                Err(e) => broken_entry(file, s.position, &e),
-            }
+            let prepared = match &self.source {
+                Some(Source::Cache(folder)) => folder
+                    .cached_exchange(s.file, s.position)
+                    .ok_or_else(|| "it is no longer in the recordings cache".to_owned())
+                    .and_then(|x| prepare_entry(file, s.position, &x)),
+                Some(Source::Loaded(recordings, of_file)) => recordings[of_file[s.file]]
+                    .exchanges
+                    .get(s.position - 1)
+                    .ok_or_else(|| "the exchange is not in its recording".to_owned())
+                    .and_then(|x| prepare_entry(file, s.position, x)),
+                None => Err("the replay has no source for it".to_owned()),
+            };
+            prepared.unwrap_or_else(|e| broken_entry(file, s.position, &e))
         })
     }
 
@@ -539,26 +581,35 @@ impl Replay {
     }
 }
 
-/// One exchange made ready to file: its entry, its index key, and its exact-bytes key (with
-/// whether the recorded body is JSON).
+/// One exchange made ready to file: its place, its entry (or `None`, to be built on first
+/// use), its index key, and its exact-bytes key (with whether the recorded body is JSON).
 struct Prepared {
-    entry: Entry,
+    file: PathBuf,
+    position: usize,
+    entry: Option<Entry>,
     key: String,
     exact: (Vec<u8>, bool),
 }
 
-fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<Prepared, String> {
-    let body = exchange
-        .response
-        .body_bytes()
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    let headers: Vec<(String, String)> = exchange
-        .response
-        .served_headers()
-        .map(|(n, v)| (n.clone(), v.clone()))
-        .collect();
-    // Validated when the recording was loaded.
-    let served_headers = header_map(&headers);
+/// The exchange's keys, and its entry now when `entry_now` (else on first use).
+fn prepare(
+    file: &Path,
+    position: usize,
+    exchange: &RecordedExchange,
+    entry_now: bool,
+) -> Result<Prepared, String> {
+    let entry = if entry_now {
+        Some(prepare_entry(file, position, exchange)?)
+    } else {
+        // What building the entry could fail on is found now, as it would be then.
+        if exchange.response.body.is_none() {
+            exchange
+                .response
+                .body_bytes()
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+        }
+        None
+    };
     let r = &exchange.request;
     let header = |name: &str| {
         r.headers
@@ -575,18 +626,40 @@ fn prepare(file: &Path, position: usize, exchange: &RecordedExchange) -> Result<
     let key = r.index_key_with(json.then(|| std::str::from_utf8(&bytes).unwrap_or_default()));
     let exact = exact_key(&r.method, &r.path, IDENTITY_HEADERS.map(header), &bytes);
     Ok(Prepared {
-        entry: Entry {
-            file: file.to_path_buf(),
-            position,
-            expect: r.expectation(),
-            status: exchange.response.status,
-            headers,
-            body: bytes::Bytes::from(body),
-            served_headers,
-            broken: false,
-        },
+        file: file.to_path_buf(),
+        position,
+        entry,
         key,
         exact: (exact, json),
+    })
+}
+
+/// The exchange's entry: its expectation and its answer as served.
+fn prepare_entry(
+    file: &Path,
+    position: usize,
+    exchange: &RecordedExchange,
+) -> Result<Entry, String> {
+    let body = exchange
+        .response
+        .body_bytes()
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let headers: Vec<(String, String)> = exchange
+        .response
+        .served_headers()
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    // Validated when the recording was loaded.
+    let served_headers = header_map(&headers);
+    Ok(Entry {
+        file: file.to_path_buf(),
+        position,
+        expect: exchange.request.expectation(),
+        status: exchange.response.status,
+        headers,
+        body: bytes::Bytes::from(body),
+        served_headers,
+        broken: false,
     })
 }
 
@@ -762,7 +835,7 @@ impl Replay {
         for (slot, by) in memo.shadowed {
             replay.shadow(slot, by);
         }
-        replay.source = Some(folder);
+        replay.source = Some(Source::Cache(folder));
         Some(replay)
     }
 }

@@ -1,6 +1,7 @@
-//! The replay started from the memo of its index (`Replay::from_memo`) answers as the replay
-//! built from every recording does, and `conform run` and `serve` use it only while the
-//! recordings are the ones it was made from.
+//! Replays that build each entry when it is first used answer as the replay built whole does:
+//! the one started from the memo of its index (`Replay::from_memo`), which `conform run` and
+//! `serve` use only while the recordings are the ones it was made from, and the one keeping
+//! the recordings it was built from (`Replay::new_shared`, a start without the memo).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -66,11 +67,43 @@ fn the_replay_from_its_memo_answers_as_the_whole_replay() {
     // Through its JSON, as a later start reads it.
     let memo: IndexMemo = serde_json::from_slice(&serde_json::to_vec(&memo).unwrap()).unwrap();
     let lazy = Replay::from_memo(memo, Arc::new(folder.in_memory())).expect("the memo fits");
+    answers_alike(&lazy, &whole, &recordings);
+}
+
+#[test]
+fn the_replay_keeping_its_recordings_answers_as_the_whole_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_recordings(dir.path());
+    let (recordings, _) = Folder::open(dir.path()).load().unwrap();
+    let whole = Replay::new(&recordings).unwrap();
+    let lazy = Replay::new_shared(Arc::new(recordings.clone())).unwrap();
+    answers_alike(&lazy, &whole, &recordings);
+}
+
+/// A recording whose body cannot be served refuses the replay built lazily, as it does the
+/// one built whole: the entry it would be built into later is not left to fail then.
+#[test]
+fn a_body_that_cannot_be_served_refuses_the_lazy_replay_too() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_recordings(dir.path());
+    let (mut recordings, _) = Folder::open(dir.path()).load().unwrap();
+    let response = &mut recordings[0].exchanges[0].response;
+    response.body = None;
+    response.body_base64 = Some("not base64!".into());
+    let whole = Replay::new(&recordings).unwrap_err();
+    let lazy = Replay::new_shared(Arc::new(recordings)).unwrap_err();
+    assert_eq!(lazy, whole);
+    assert!(lazy.contains("`body_base64` is not valid base64"), "{lazy}");
+}
+
+/// `lazy` and `whole` answer every recorded request (twice: a sequence's second answer) and a
+/// request nothing matches (the near-miss report) alike, and count the same.
+fn answers_alike(lazy: &Replay, whole: &Replay, recordings: &[conform::recording::Recording]) {
     assert_eq!(lazy.exchange_count(), whole.exchange_count());
     assert_eq!(lazy.shadowed, whole.shadowed);
     assert_eq!(lazy.stats().unused, whole.stats().unused);
 
-    let requests = recorded_requests(&recordings);
+    let requests = recorded_requests(recordings);
     assert!(requests.len() > 300, "{}", requests.len());
     // Every recorded request twice (a sequence's second answer), a run of its own, and a
     // request changed so that nothing matches it (the near-miss report).
