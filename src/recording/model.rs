@@ -170,12 +170,14 @@ impl RecordedRequest {
         // Raw bodies are keyed by their lossy text, as incoming requests are (`request_keys`);
         // two byte strings with the same lossy text share a key, and `expectation()` (exact
         // bytes) tells them apart.
-        let body = match canonical_body {
-            Some(c) => format!("json:{c}"),
-            None => match self.raw_bytes() {
-                Some(raw) => format!("raw:{}", String::from_utf8_lossy(&raw)),
-                None => "raw:".into(),
-            },
+        let raw = match canonical_body {
+            Some(_) => None,
+            None => self.raw_bytes(),
+        };
+        let body = match (canonical_body, &raw) {
+            (Some(c), _) => Body::Json(c),
+            (None, Some(raw)) => Body::Raw(String::from_utf8_lossy(raw)),
+            (None, None) => Body::Raw("".into()),
         };
         let header = |name: &str| {
             self.headers
@@ -186,10 +188,10 @@ impl RecordedRequest {
         key_of(
             &self.method,
             &self.path,
-            header("content-type"),
-            header("x-amz-target"),
-            &body,
-        ) + &fault_suffix(header(FAULT_HEADER))
+            [header("content-type"), header("x-amz-target")],
+            body,
+            header(FAULT_HEADER),
+        )
     }
 }
 
@@ -202,40 +204,59 @@ pub fn request_keys<'a>(
     headers: &'a Headers,
     body: &'a [u8],
 ) -> (Option<String>, impl FnOnce() -> String + 'a) {
-    let ct = headers.get("content-type");
-    let target = headers.get("x-amz-target");
-    let fault = fault_suffix(headers.get(FAULT_HEADER));
+    let identity = [headers.get("content-type"), headers.get("x-amz-target")];
+    let fault = headers.get(FAULT_HEADER);
     let json = serde_json::from_slice::<Value>(body)
         .ok()
-        .map(|v| key_of(method, path, ct, target, &format!("json:{}", canonical(&v))) + &fault);
+        .map(|v| key_of(method, path, identity, Body::Json(&canonical(&v)), fault));
     let raw = move || {
-        key_of(
-            method,
-            path,
-            ct,
-            target,
-            &format!("raw:{}", String::from_utf8_lossy(body)),
-        ) + &fault
+        let body = Body::Raw(String::from_utf8_lossy(body));
+        key_of(method, path, identity, body, fault)
     };
     (json, raw)
 }
 
-fn key_of(method: &str, path: &str, ct: Option<&str>, target: Option<&str>, body: &str) -> String {
-    format!(
-        "{}\n{}\n{}\n{}\n{}",
-        method.to_ascii_uppercase(),
-        path,
-        ct.unwrap_or("\u{0}"),
-        target.unwrap_or("\u{0}"),
-        body
-    )
+/// A body as an index key holds it.
+enum Body<'a> {
+    /// Canonical JSON (`canonical`).
+    Json(&'a str),
+    /// Any other body, as lossy text.
+    Raw(std::borrow::Cow<'a, str>),
 }
 
-/// The fault header's part of a key: nothing without one, so every other key is unchanged.
-fn fault_suffix(fault: Option<&str>) -> String {
-    fault
-        .map(|f| format!("\n\u{0}fault:{f}"))
-        .unwrap_or_default()
+/// An index key: the method (upper case), path, content type and target (a NUL byte for one
+/// that is absent), each on a line of its own, then the body (`json:` or `raw:` and its text),
+/// then, only when there is a fault header, a line with a NUL byte, `fault:` and its value.
+/// Written into one buffer of the size it needs.
+fn key_of(
+    method: &str,
+    path: &str,
+    [ct, target]: [Option<&str>; 2],
+    body: Body<'_>,
+    fault: Option<&str>,
+) -> String {
+    let (kind, text) = match &body {
+        Body::Json(text) => ("json:", *text),
+        Body::Raw(text) => ("raw:", text.as_ref()),
+    };
+    let (ct, target) = (ct.unwrap_or("\u{0}"), target.unwrap_or("\u{0}"));
+    const FAULT: &str = "\n\u{0}fault:";
+    let size = method.len() + path.len() + ct.len() + target.len() + kind.len() + text.len() + 4;
+    let mut key = String::with_capacity(size + fault.map_or(0, |f| FAULT.len() + f.len()));
+    key.push_str(method);
+    key.make_ascii_uppercase();
+    for part in [path, ct, target] {
+        key.push('\n');
+        key.push_str(part);
+    }
+    key.push('\n');
+    key.push_str(kind);
+    key.push_str(text);
+    if let Some(f) = fault {
+        key.push_str(FAULT);
+        key.push_str(f);
+    }
+    key
 }
 
 /// Standard base64; whitespace is ignored so that long values can be folded in YAML.
@@ -304,6 +325,43 @@ mod tests {
         let headers: Headers = [("x-amz-target", "S.Op")].into_iter().collect();
         let (json_key, _) = request_keys("post", "/", &headers, br#"{"a": [true], "b": 1}"#);
         assert_eq!(json_key.unwrap(), recorded.index_key());
+    }
+
+    /// The keys' text is what memos of replay indexes hold: it stays as it was written.
+    #[test]
+    fn index_keys_are_lines_of_their_parts() {
+        let mut recorded = RecordedRequest {
+            method: "post".into(),
+            path: "/".into(),
+            headers: [("X-Amz-Target".to_string(), "S.Op".to_string())].into(),
+            body: None,
+            raw_body: Some("é x".into()),
+            raw_body_base64: None,
+        };
+        assert_eq!(recorded.index_key(), "POST\n/\n\u{0}\nS.Op\nraw:é x");
+        recorded.headers.insert("content-type".into(), "a/b".into());
+        recorded
+            .headers
+            .insert(FAULT_HEADER.into(), "ThrottlingException".into());
+        recorded.raw_body = None;
+        recorded.body = Some(json!({"b": 1, "a": "z"}));
+        assert_eq!(
+            recorded.index_key(),
+            "POST\n/\na/b\nS.Op\njson:{\"a\":\"z\",\"b\":1}\n\u{0}fault:ThrottlingException"
+        );
+        let headers: Headers = [
+            ("content-type", "a/b"),
+            ("x-amz-target", "S.Op"),
+            (FAULT_HEADER, "ThrottlingException"),
+        ]
+        .into_iter()
+        .collect();
+        let (json_key, raw_key) = request_keys("POST", "/", &headers, br#"{"b":1,"a":"z"}"#);
+        assert_eq!(json_key.unwrap(), recorded.index_key());
+        assert_eq!(
+            raw_key(),
+            "POST\n/\na/b\nS.Op\nraw:{\"b\":1,\"a\":\"z\"}\n\u{0}fault:ThrottlingException"
+        );
     }
 
     #[test]

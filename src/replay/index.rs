@@ -79,13 +79,14 @@ enum Source {
 }
 
 /// One exchange's place: its recording (an index into `Replay::files`) and position, and its
-/// entry, built when the replay is, or on first use when the replay was started from a memo of
-/// its index (`Replay::from_memo`).
+/// entry, built when the replay is or on first use (`Replay::new_shared`, `Replay::from_memo`).
+/// The entry is boxed: a slot whose entry is not built yet takes a few words, not an entry's
+/// worth of memory the start would touch.
 #[derive(Debug)]
 struct Slot {
     file: usize,
     position: usize,
-    entry: OnceLock<Entry>,
+    entry: OnceLock<Box<Entry>>,
     used: AtomicBool,
 }
 
@@ -305,7 +306,7 @@ impl Replay {
         Ok(())
     }
 
-    fn insert(&mut self, prepared: Prepared) {
+    fn insert(&mut self, prepared: Prepared<'_>) {
         let Prepared {
             file,
             position,
@@ -314,13 +315,15 @@ impl Replay {
             exact,
         } = prepared;
         let index = self.slots.len();
-        if self.files.last() != Some(&file) {
-            self.files.push(file);
+        if self.files.last().map(PathBuf::as_path) != Some(file) {
+            self.files.push(file.to_path_buf());
         }
         self.slots.push(Slot {
             file: self.files.len() - 1,
             position,
-            entry: entry.map(OnceLock::from).unwrap_or_default(),
+            entry: entry
+                .map(|e| OnceLock::from(Box::new(e)))
+                .unwrap_or_default(),
             used: AtomicBool::new(false),
         });
         match self.by_key.get(&key) {
@@ -395,7 +398,7 @@ impl Replay {
                     .and_then(|x| prepare_entry(file, s.position, x)),
                 None => Err("the replay has no source for it".to_owned()),
             };
-            prepared.unwrap_or_else(|e| broken_entry(file, s.position, &e))
+            Box::new(prepared.unwrap_or_else(|e| broken_entry(file, s.position, &e)))
         })
     }
 
@@ -583,8 +586,8 @@ impl Replay {
 
 /// One exchange made ready to file: its place, its entry (or `None`, to be built on first
 /// use), its index key, and its exact-bytes key (with whether the recorded body is JSON).
-struct Prepared {
-    file: PathBuf,
+struct Prepared<'a> {
+    file: &'a Path,
     position: usize,
     entry: Option<Entry>,
     key: String,
@@ -592,12 +595,12 @@ struct Prepared {
 }
 
 /// The exchange's keys, and its entry now when `entry_now` (else on first use).
-fn prepare(
-    file: &Path,
+fn prepare<'a>(
+    file: &'a Path,
     position: usize,
     exchange: &RecordedExchange,
     entry_now: bool,
-) -> Result<Prepared, String> {
+) -> Result<Prepared<'a>, String> {
     let entry = if entry_now {
         Some(prepare_entry(file, position, exchange)?)
     } else {
@@ -626,7 +629,7 @@ fn prepare(
     let key = r.index_key_with(json.then(|| std::str::from_utf8(&bytes).unwrap_or_default()));
     let exact = exact_key(&r.method, &r.path, IDENTITY_HEADERS.map(header), &bytes);
     Ok(Prepared {
-        file: file.to_path_buf(),
+        file,
         position,
         entry,
         key,
