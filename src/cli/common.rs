@@ -239,7 +239,7 @@ fn build_replay(
         ))
         .into());
     }
-    let folder = Folder::open(dir);
+    let folder = Folder::open_to_load(dir);
     let memo = folder
         .unchanged()
         .and_then(|u| memo_read::<IndexMemo>(dir, REPLAY_MEMO, &u.recordings));

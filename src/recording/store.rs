@@ -35,7 +35,7 @@ pub struct Unchanged {
 pub fn load_recordings_noting(
     dir: &Path,
 ) -> Result<(Vec<Recording>, Option<Unchanged>), LoadErrors> {
-    Folder::open(dir).load()
+    Folder::open_to_load(dir).load()
 }
 
 /// A recordings folder as walked, nothing parsed yet: its recording files in path order, each
@@ -54,6 +54,8 @@ pub struct Folder {
     cache: Cache,
     unchanged: Option<Unchanged>,
     dir: PathBuf,
+    /// Every file as `open_to_load` read it during the walk, for `load` to take.
+    read_while_walking: std::sync::Mutex<Option<Vec<Read<'static>>>>,
 }
 
 impl std::fmt::Debug for Folder {
@@ -70,22 +72,44 @@ impl Folder {
     /// Walks `dir`, reading no recording, and takes every recording's stamp (on every core)
     /// when its cache holds any file; without one, `load` takes each stamp as it reads the file.
     pub fn open(dir: &Path) -> Folder {
+        Folder::walk(dir, false)
+    }
+
+    /// [`Folder::open`], for a [`Folder::load`] that follows: when the cache holds no file (no
+    /// cache yet, or `CONFORM_NO_CACHE=1`), every file is read, on the other cores, as the walk
+    /// finds it (on this one too once the walk is done), so that a cold start's reading does
+    /// not wait for the walk.
+    pub fn open_to_load(dir: &Path) -> Folder {
+        Folder::walk(dir, true)
+    }
+
+    fn walk(dir: &Path, to_load: bool) -> Folder {
         let mut files = Vec::new();
         let mut service_files = Vec::new();
         let mut errors = Vec::new();
-        collect(
-            dir,
-            &mut files,
-            &mut service_files,
-            &mut errors,
-            &mut std::collections::HashSet::new(),
-        );
-        debug_assert!(files.is_sorted());
         // The cache (`parsed_cache`) holds what the files said when they were last parsed; only
         // files it does not hold as they are now are parsed again. The stamp is taken before
         // a file is read: a change in between makes the next start see another stamp, so the
         // file is parsed again then.
         let cache = Cache::read(dir, "recordings");
+        let mut walk = |found: &mut dyn FnMut(PathBuf)| {
+            collect(
+                dir,
+                found,
+                &mut service_files,
+                &mut errors,
+                &mut std::collections::HashSet::new(),
+            )
+        };
+        let mut read_while_walking = None;
+        if to_load && cache.is_empty() && crate::parallel::cores() > 1 {
+            let (walked, read) = read_as_found(&cache, |found| walk(found));
+            files = walked;
+            read_while_walking = Some(read);
+        } else {
+            walk(&mut |f| files.push(f));
+        }
+        debug_assert!(files.is_sorted());
         let stamps: Vec<Option<Stamp>> = if cache.is_empty() {
             Vec::new()
         } else {
@@ -109,6 +133,7 @@ impl Folder {
             cache,
             unchanged,
             dir: dir.to_owned(),
+            read_while_walking: std::sync::Mutex::new(read_while_walking),
         }
     }
 
@@ -166,10 +191,17 @@ impl Folder {
             })
             .collect();
         let cache = &self.cache;
+        let walked = self
+            .read_while_walking
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
         // Parsing YAML is nearly all of a replay's start-up with many recordings, and the files
         // are independent: read them on every core, then keep the results in file order.
-        let read: Vec<Read<'_>> =
-            crate::parallel::map_in_order(&items, |&(f, s)| read_one(f, s, cache));
+        let read: Vec<Read<'_>> = match walked {
+            Some(read) => read,
+            None => crate::parallel::map_in_order(&items, |&(f, s)| read_one(f, s, cache)),
+        };
         let hits = read.iter().filter(|r| r.cached.is_some()).count();
         let rewrite = hits < self.files.len() || hits < cache.len();
         // Every file a hit and nothing else in the cache is what `open` found (`whole`).
@@ -299,9 +331,98 @@ impl FolderKey {
     }
 }
 
+/// The files `walk` finds (it hands each to its argument, in path order), each read and parsed
+/// (`read_one`) on the other cores as soon as it is found, and on this one once the walk is
+/// done: the files in order, and what each read gave, in the same order. For an empty cache:
+/// nothing is taken from it, so what is read borrows nothing of it.
+fn read_as_found(
+    cache: &Cache,
+    walk: impl FnOnce(&mut dyn FnMut(PathBuf)),
+) -> (Vec<PathBuf>, Vec<Read<'static>>) {
+    use std::sync::{Condvar, Mutex, PoisonError};
+    struct Found {
+        files: Vec<PathBuf>,
+        next: usize,
+        walked: bool,
+    }
+    let found = Mutex::new(Found {
+        files: Vec::new(),
+        next: 0,
+        walked: false,
+    });
+    let more = Condvar::new();
+    let lock = || found.lock().unwrap_or_else(PoisonError::into_inner);
+    // Takes the next file found, waiting for the walk to find one; `None` when all are taken.
+    let read = || {
+        let mut done = Vec::new();
+        loop {
+            let (i, file) = {
+                let mut f = lock();
+                while f.next == f.files.len() && !f.walked {
+                    f = more.wait(f).unwrap_or_else(PoisonError::into_inner);
+                }
+                if f.next == f.files.len() {
+                    return done;
+                }
+                f.next += 1;
+                (f.next - 1, f.files[f.next - 1].clone())
+            };
+            let r = read_one(&file, Stamped::WhenRead, cache);
+            debug_assert!(r.cached.is_none(), "an empty cache gives nothing");
+            done.push((i, Read { cached: None, ..r }));
+        }
+    };
+    let mut all: Vec<Option<Read<'static>>> = Vec::new();
+    std::thread::scope(|scope| {
+        let others: Vec<_> = (1..crate::parallel::cores())
+            .map(|_| scope.spawn(read))
+            .collect();
+        // However the walk ends, the readers are told it has.
+        struct Walked<'a>(&'a Mutex<Found>, &'a Condvar);
+        impl Drop for Walked<'_> {
+            fn drop(&mut self) {
+                self.0.lock().unwrap_or_else(PoisonError::into_inner).walked = true;
+                self.1.notify_all();
+            }
+        }
+        {
+            let _walked = Walked(&found, &more);
+            walk(&mut |file| {
+                lock().files.push(file);
+                more.notify_one();
+            });
+        }
+        let mut file = |done: Vec<(usize, Read<'static>)>| {
+            for (i, r) in done {
+                if all.len() <= i {
+                    all.resize_with(i + 1, || None);
+                }
+                all[i] = Some(r);
+            }
+        };
+        file(read());
+        for other in others {
+            file(
+                other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+    });
+    let files = found
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .files;
+    let read = all
+        .into_iter()
+        .map(|r| r.expect("every file found is read once"))
+        .collect();
+    (files, read)
+}
+
 fn collect(
     dir: &Path,
-    files: &mut Vec<PathBuf>,
+    found: &mut dyn FnMut(PathBuf),
     service_files: &mut Vec<PathBuf>,
     errors: &mut Vec<CaseError>,
     seen: &mut std::collections::HashSet<FolderKey>,
@@ -335,7 +456,7 @@ fn collect(
             Err(_) => path.is_dir(),
         };
         if is_dir {
-            collect(&path, files, service_files, errors, seen);
+            collect(&path, found, service_files, errors, seen);
         } else if path
             .file_name()
             .is_some_and(|n| n == crate::model::SERVICE_FILE)
@@ -346,7 +467,7 @@ fn collect(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
         ) {
-            files.push(path);
+            found(path);
         }
     }
 }
@@ -794,6 +915,83 @@ impl SyncState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tree of recordings over several folders, one of them broken, and a file that is not
+    /// a recording.
+    fn tree(root: &Path) {
+        let good = |source: &str| {
+            format!(
+                "provenance: modeled\nsource: {source}\nnote: n\nexchanges:\n  - request: {{ method: POST, path: / }}\n    response: {{ status: 200, body: '{{}}' }}\n"
+            )
+        };
+        for (path, text) in [
+            ("a.yaml", good("a")),
+            ("b/c.yaml", good("c")),
+            ("b/d/e.yml", good("e")),
+            (
+                "b/d/f.yaml",
+                "provenance: modeled\nexchanges: []\n".to_owned(),
+            ),
+            ("b/g.txt", "not a recording".to_owned()),
+            ("h.yaml", good("h")),
+        ] {
+            let path = root.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        for i in 0..40 {
+            fs::write(root.join(format!("b/d/n{i:02}.yaml")), good(&i.to_string())).unwrap();
+        }
+    }
+
+    /// Reading the files as the walk finds them gives what reading them after it gives: the
+    /// same recordings in the same order, the same errors.
+    #[test]
+    fn a_folder_read_while_walked_loads_as_one_read_after() {
+        let (after, walking) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        tree(after.path());
+        tree(walking.path());
+        let sources = |dir: &Path, folder: Folder| {
+            let files = folder.files().to_vec();
+            let loaded = folder.load();
+            let files: Vec<_> = files
+                .iter()
+                .map(|f| f.strip_prefix(dir).unwrap().to_owned())
+                .collect();
+            let loaded =
+                loaded.map(|(r, _)| r.iter().map(|r| r.source.clone()).collect::<Vec<_>>());
+            let errors = loaded
+                .as_ref()
+                .err()
+                .map(|e| e.to_string().replace(&dir.display().to_string(), "DIR"));
+            (files, loaded.ok(), errors)
+        };
+        let walked = Folder::open_to_load(walking.path());
+        assert!(
+            crate::parallel::cores() == 1 || walked.read_while_walking.lock().unwrap().is_some(),
+            "an empty cache: the files are read during the walk"
+        );
+        let (files, loaded, errors) = sources(walking.path(), walked);
+        let read_after = sources(after.path(), Folder::open(after.path()));
+        assert_eq!(
+            (&files, &loaded, &errors),
+            (&read_after.0, &read_after.1, &read_after.2)
+        );
+        assert_eq!(files.len(), 45, "{files:?}");
+        assert!(files.is_sorted());
+        let errors = errors.expect("the broken recording");
+        assert!(errors.contains("f.yaml"), "{errors}");
+        assert!(errors.contains("missing field `source`"), "{errors}");
+        // Fixed, the folder loads whole, in path order.
+        fs::write(walking.path().join("b/d/f.yaml"), "provenance: modeled\nsource: f\nnote: n\nexchanges:\n  - request: { method: POST, path: / }\n    response: { status: 200 }\n").unwrap();
+        fs::remove_file(walking.path().join(".conform-cache")).ok();
+        let (_, loaded, errors) = sources(walking.path(), Folder::open_to_load(walking.path()));
+        assert_eq!(errors, None);
+        let loaded = loaded.unwrap();
+        assert_eq!(loaded.first().map(String::as_str), Some("a"));
+        assert_eq!(loaded.last().map(String::as_str), Some("h"));
+        assert_eq!(loaded.len(), 45);
+    }
 
     #[test]
     fn a_file_is_read_whole_with_the_stamp_of_what_was_read() {
