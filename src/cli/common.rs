@@ -226,6 +226,23 @@ enum When<F> {
     Later,
 }
 
+impl<F: FnOnce(&Recordings<'_>, Option<&Unchanged>) -> Result<()>> When<F> {
+    /// The check, when it is to run now (it is then done); nothing otherwise.
+    fn run_now(
+        &mut self,
+        recordings: &Recordings<'_>,
+        unchanged: Option<&Unchanged>,
+    ) -> Result<()> {
+        match std::mem::replace(self, When::Done) {
+            When::Now(check) => check(recordings, unchanged),
+            other => {
+                *self = other;
+                Ok(())
+            }
+        }
+    }
+}
+
 /// The replay of `dir`, with the check run when `when` says; for [`When::Later`], what the
 /// replay was built from, for the caller's check.
 fn build_replay(
@@ -250,13 +267,7 @@ fn build_replay(
             // The check and the index's rebuild from its memo run side by side.
             let (checked, replay) = std::thread::scope(|scope| {
                 let index = scope.spawn(|| Replay::from_memo(memo, Arc::clone(&folder)));
-                let checked = match std::mem::replace(&mut when, When::Done) {
-                    When::Now(check) => check(&recordings, folder.unchanged()),
-                    other => {
-                        when = other;
-                        Ok(())
-                    }
-                };
+                let checked = when.run_now(&recordings, folder.unchanged());
                 (checked, join(index))
             });
             checked?;
@@ -289,13 +300,7 @@ fn build_replay(
     // runs while the other does (a serial part of one, loading a model, say, overlaps the other).
     let (checked, replay) = std::thread::scope(|scope| {
         let index = scope.spawn(|| Replay::new_shared(Arc::clone(&recordings)));
-        let checked = match std::mem::replace(&mut when, When::Done) {
-            When::Now(check) => check(&Recordings::given(&folder, &recordings), unchanged.as_ref()),
-            other => {
-                when = other;
-                Ok(())
-            }
-        };
+        let checked = when.run_now(&Recordings::given(&folder, &recordings), unchanged.as_ref());
         (checked, join(index))
     });
     checked?;
