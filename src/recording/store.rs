@@ -352,7 +352,8 @@ fn read_as_found(
     });
     let more = Condvar::new();
     let lock = || found.lock().unwrap_or_else(PoisonError::into_inner);
-    // Takes the next file found, waiting for the walk to find one; `None` when all are taken.
+    // Reads the files found, one at a time, waiting for the walk when it has found no more;
+    // once the walk is done and every file is taken, what this reader read, with each place.
     let read = || {
         let mut done = Vec::new();
         loop {
