@@ -269,7 +269,8 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
 /// (its `preserve_order` feature is off), so its compact form has the keys sorted already; a
 /// test (`canonical_sorts_keys_at_every_level`) fails if a dependency ever turns that feature on.
 pub fn canonical(v: &Value) -> String {
-    v.to_string()
+    // Straight to a buffer: `Value`'s `Display` goes through `fmt::Formatter` for every piece.
+    serde_json::to_string(v).expect("a JSON value serialises")
 }
 
 impl RecordedResponse {

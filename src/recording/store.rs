@@ -344,11 +344,15 @@ fn read_as_found(
         files: Vec<PathBuf>,
         next: usize,
         walked: bool,
+        /// Readers waiting for the walk to find more: only they need waking (a wake is a
+        /// system call, and one per file found was as many system calls as files).
+        waiting: usize,
     }
     let found = Mutex::new(Found {
         files: Vec::new(),
         next: 0,
         walked: false,
+        waiting: 0,
     });
     let more = Condvar::new();
     let lock = || found.lock().unwrap_or_else(PoisonError::into_inner);
@@ -360,7 +364,9 @@ fn read_as_found(
             let (i, file) = {
                 let mut f = lock();
                 while f.next == f.files.len() && !f.walked {
+                    f.waiting += 1;
                     f = more.wait(f).unwrap_or_else(PoisonError::into_inner);
+                    f.waiting -= 1;
                 }
                 if f.next == f.files.len() {
                     return done;
@@ -389,8 +395,11 @@ fn read_as_found(
         {
             let _walked = Walked(&found, &more);
             walk(&mut |file| {
-                lock().files.push(file);
-                more.notify_one();
+                let mut f = lock();
+                f.files.push(file);
+                if f.waiting > 0 {
+                    more.notify_one();
+                }
             });
         }
         let mut file = |done: Vec<(usize, Read<'static>)>| {
