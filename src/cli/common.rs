@@ -256,7 +256,7 @@ fn build_replay(
         ))
         .into());
     }
-    let folder = Folder::open_to_load(dir);
+    let folder = Folder::open_to_index(dir);
     let memo = folder
         .unchanged()
         .and_then(|u| memo_read::<IndexMemo>(dir, REPLAY_MEMO, &u.recordings));
@@ -290,16 +290,16 @@ fn build_replay(
         }
         None => (folder, None),
     };
-    let (recordings, unchanged) = match loaded {
-        Some(loaded) => (loaded, folder.unchanged().cloned()),
-        None => load_folder(&folder)?,
+    let (recordings, keys, unchanged) = match loaded {
+        Some(loaded) => (loaded, None, folder.unchanged().cloned()),
+        None => folder.load_keyed().map_err(recording_errors)?,
     };
     // The replay keeps the recordings, to build each entry from when it is first used.
     let recordings = Arc::new(recordings);
     // The check and the index read the same recordings and neither needs the other: each
     // runs while the other does (a serial part of one, loading a model, say, overlaps the other).
     let (checked, replay) = std::thread::scope(|scope| {
-        let index = scope.spawn(|| Replay::new_shared(Arc::clone(&recordings)));
+        let index = scope.spawn(|| Replay::new_shared_keyed(Arc::clone(&recordings), keys));
         let checked = when.run_now(&Recordings::given(&folder, &recordings), unchanged.as_ref());
         (checked, join(index))
     });

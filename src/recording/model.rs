@@ -105,6 +105,17 @@ pub struct RecordedResponse {
     pub body_base64: Option<String>,
 }
 
+/// The keys the replay files a recorded request under ([`RecordedRequest::keys`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestKeys {
+    /// The index key ([`RecordedRequest::index_key`]).
+    pub key: String,
+    /// The exact bytes a client sends for it ([`exact_key`]).
+    pub exact: Vec<u8>,
+    /// True for a JSON `body`, false for a raw one.
+    pub json: bool,
+}
+
 impl RecordedRequest {
     /// The exact bytes a request must have, when the recording says `raw_body` or
     /// `raw_body_base64` (`None` for a JSON `body`). An invalid base64 gives no bytes; the
@@ -158,6 +169,31 @@ impl RecordedRequest {
         }
     }
 
+    /// Both keys the replay files this request under, from one serialisation of its body: the
+    /// index key, and the exact bytes most clients send (`exact_key`, a JSON body compact with
+    /// its keys sorted).
+    pub fn keys(&self) -> RequestKeys {
+        let header = |name: &str| {
+            self.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let (bytes, json) = match (&self.body, self.raw_bytes()) {
+            (Some(v), _) => (canonical(v).into_bytes(), true),
+            (None, raw) => (raw.unwrap_or_default(), false),
+        };
+        let key =
+            self.index_key_with(json.then(|| std::str::from_utf8(&bytes).unwrap_or_default()));
+        let exact = exact_key(
+            &self.method,
+            &self.path,
+            IDENTITY_HEADERS.map(header),
+            &bytes,
+        );
+        RequestKeys { key, exact, json }
+    }
+
     /// The key the replay index files this request under: method, path, identity headers and
     /// the body in canonical form (JSON re-serialised with sorted keys).
     pub fn index_key(&self) -> String {
@@ -193,6 +229,23 @@ impl RecordedRequest {
             header(FAULT_HEADER),
         )
     }
+}
+
+/// The replay's exact-bytes key: method, path, the identity headers' values (a NUL byte for one that is
+/// absent; header values cannot hold one) and the body's bytes.
+pub fn exact_key<const N: usize>(
+    method: &str,
+    path: &str,
+    identity: [Option<&str>; N],
+    body: &[u8],
+) -> Vec<u8> {
+    let mut key = Vec::with_capacity(method.len() + path.len() + body.len() + 96);
+    for part in [Some(method), Some(path)].into_iter().chain(identity) {
+        key.extend_from_slice(part.unwrap_or("\u{0}").as_bytes());
+        key.push(b'\n');
+    }
+    key.extend_from_slice(body);
+    key
 }
 
 /// The index keys of an incoming request: its JSON form when the body parses as JSON (a

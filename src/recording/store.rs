@@ -6,7 +6,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::model::{RecordedExchange, Recording, RecordingProvenance};
+use super::model::{RecordedExchange, Recording, RecordingProvenance, RequestKeys};
 use crate::case::{CaseError, LoadErrors, locate};
 use crate::matching::Seg;
 use crate::parsed_cache::{self as cache, Cache, Stamp};
@@ -56,6 +56,9 @@ pub struct Folder {
     dir: PathBuf,
     /// Every file as `open_to_load` read it during the walk, for `load` to take.
     read_while_walking: std::sync::Mutex<Option<Vec<Read<'static>>>>,
+    /// Whether each request's replay keys are worked out as its recording is read
+    /// (`open_to_index`).
+    keyed: bool,
 }
 
 impl std::fmt::Debug for Folder {
@@ -72,7 +75,7 @@ impl Folder {
     /// Walks `dir`, reading no recording, and takes every recording's stamp (on every core)
     /// when its cache holds any file; without one, `load` takes each stamp as it reads the file.
     pub fn open(dir: &Path) -> Folder {
-        Folder::walk(dir, false)
+        Folder::walk(dir, false, false)
     }
 
     /// [`Folder::open`], for a [`Folder::load`] that follows: when the cache holds no file (no
@@ -80,10 +83,18 @@ impl Folder {
     /// finds it (on this one too once the walk is done), so that a cold start's reading does
     /// not wait for the walk.
     pub fn open_to_load(dir: &Path) -> Folder {
-        Folder::walk(dir, true)
+        Folder::walk(dir, true, false)
     }
 
-    fn walk(dir: &Path, to_load: bool) -> Folder {
+    /// [`Folder::open_to_load`] for a replay: each request's keys
+    /// ([`RecordedRequest::keys`](super::RecordedRequest::keys)) are worked out on the thread
+    /// that read its recording, while it is at hand, and [`Folder::load_keyed`] gives them.
+    /// Worked out after the load, they were a phase of their own in a replay's start.
+    pub fn open_to_index(dir: &Path) -> Folder {
+        Folder::walk(dir, true, true)
+    }
+
+    fn walk(dir: &Path, to_load: bool, keyed: bool) -> Folder {
         let mut files = Vec::new();
         let mut service_files = Vec::new();
         let mut errors = Vec::new();
@@ -103,7 +114,7 @@ impl Folder {
         };
         let mut read_while_walking = None;
         if to_load && cache.is_empty() && crate::parallel::cores() > 1 {
-            let (walked, read) = read_as_found(&cache, |found| walk(found));
+            let (walked, read) = read_as_found(&cache, keyed, |found| walk(found));
             files = walked;
             read_while_walking = Some(read);
         } else {
@@ -134,6 +145,7 @@ impl Folder {
             unchanged,
             dir: dir.to_owned(),
             read_while_walking: std::sync::Mutex::new(read_while_walking),
+            keyed,
         }
     }
 
@@ -178,6 +190,16 @@ impl Folder {
     /// on every core), and an [`Unchanged`] when each came from the cache and it was left as
     /// it was. The cache is rewritten when it did not hold every file as it is.
     pub fn load(&self) -> Result<(Vec<Recording>, Option<Unchanged>), LoadErrors> {
+        self.load_keyed()
+            .map(|(recordings, _, unchanged)| (recordings, unchanged))
+    }
+
+    /// [`Folder::load`], with every exchange's replay keys in order (recording by recording,
+    /// exchange by exchange) when the folder was opened with [`Folder::open_to_index`].
+    #[allow(clippy::type_complexity)]
+    pub fn load_keyed(
+        &self,
+    ) -> Result<(Vec<Recording>, Option<Vec<RequestKeys>>, Option<Unchanged>), LoadErrors> {
         let items: Vec<(&Path, Stamped<'_>)> = self
             .files
             .iter()
@@ -200,7 +222,9 @@ impl Folder {
         // are independent: read them on every core, then keep the results in file order.
         let read: Vec<Read<'_>> = match walked {
             Some(read) => read,
-            None => crate::parallel::map_in_order(&items, |&(f, s)| read_one(f, s, cache)),
+            None => {
+                crate::parallel::map_in_order(&items, |&(f, s)| read_one(f, s, cache, self.keyed))
+            }
         };
         let hits = read.iter().filter(|r| r.cached.is_some()).count();
         let rewrite = hits < self.files.len() || hits < cache.len();
@@ -225,14 +249,18 @@ impl Folder {
         }
         let mut errors = self.errors.clone();
         let mut recordings = Vec::with_capacity(read.len());
+        let mut keys = Vec::with_capacity(if self.keyed { read.len() } else { 0 });
         for r in read {
             match r.result {
-                Ok(r) => recordings.push(r),
+                Ok(recording) => {
+                    recordings.push(recording);
+                    keys.extend(r.keys);
+                }
                 Err(mut e) => errors.append(&mut e),
             }
         }
         if errors.is_empty() {
-            Ok((recordings, unchanged))
+            Ok((recordings, self.keyed.then_some(keys), unchanged))
         } else {
             Err(LoadErrors(errors))
         }
@@ -272,17 +300,28 @@ enum Stamped<'a> {
 /// JSON the cache will keep, when it is written).
 struct Read<'a> {
     result: Result<Recording, Vec<CaseError>>,
+    /// Each exchange's replay keys, when the folder is `keyed`.
+    keys: Vec<RequestKeys>,
     stamp: Option<Stamp>,
     cached: Option<&'a [u8]>,
     fresh: Option<Box<serde_json::value::RawValue>>,
 }
 
-fn read_one<'a>(file: &Path, stamped: Stamped<'a>, cache: &'a Cache) -> Read<'a> {
+fn read_one<'a>(file: &Path, stamped: Stamped<'a>, cache: &'a Cache, keyed: bool) -> Read<'a> {
+    let keys_of = |recording: &Recording| match keyed {
+        true => recording
+            .exchanges
+            .iter()
+            .map(|x| x.request.keys())
+            .collect(),
+        false => Vec::new(),
+    };
     if let Stamped::Taken(Some(taken)) = stamped
         && let Some((mut recording, raw)) = cache.get::<Recording>(file, taken)
     {
         recording.file = file.to_owned();
         return Read {
+            keys: keys_of(&recording),
             result: Ok(recording),
             stamp: Some(taken.clone()),
             cached: Some(raw),
@@ -304,6 +343,7 @@ fn read_one<'a>(file: &Path, stamped: Stamped<'a>, cache: &'a Cache) -> Read<'a>
         _ => None,
     };
     Read {
+        keys: result.as_ref().map_or_else(|_| Vec::new(), keys_of),
         result,
         stamp,
         cached: None,
@@ -337,6 +377,7 @@ impl FolderKey {
 /// nothing is taken from it, so what is read borrows nothing of it.
 fn read_as_found(
     cache: &Cache,
+    keyed: bool,
     walk: impl FnOnce(&mut dyn FnMut(PathBuf)),
 ) -> (Vec<PathBuf>, Vec<Read<'static>>) {
     use std::sync::{Condvar, Mutex, PoisonError};
@@ -374,7 +415,7 @@ fn read_as_found(
                 f.next += 1;
                 (f.next - 1, f.files[f.next - 1].clone())
             };
-            let r = read_one(&file, Stamped::WhenRead, cache);
+            let r = read_one(&file, Stamped::WhenRead, cache, keyed);
             debug_assert!(r.cached.is_none(), "an empty cache gives nothing");
             done.push((i, Read { cached: None, ..r }));
         }

@@ -22,7 +22,9 @@ use crate::exchange::{Headers, RUN_ID_HEADER, Request};
 use crate::matching::{
     MessageExpect, Mismatch, Observed, Start, Verdict, evaluate, evaluate_quick,
 };
-use crate::recording::{Folder, IDENTITY_HEADERS, RecordedExchange, Recording, request_keys};
+use crate::recording::{
+    Folder, IDENTITY_HEADERS, RecordedExchange, Recording, RequestKeys, exact_key, request_keys,
+};
 
 /// The replay's hash indexes. Their keys are requests (up to a whole body): SipHash, std's
 /// default, was a twentieth of a served request's work; foldhash is several times faster on
@@ -228,14 +230,24 @@ pub struct ReplayStats {
 
 impl Replay {
     pub fn new(recordings: &[Recording]) -> Result<Replay, String> {
-        Replay::build(recordings, true)
+        Replay::build(recordings, true, None)
     }
 
     /// [`Replay::new`] keeping `recordings`, from which each entry (expectation, answer as
     /// served) is built when it is first used: only the keys are worked out now, which halves
     /// the index's part of a start.
     pub fn new_shared(recordings: Arc<Vec<Recording>>) -> Result<Replay, String> {
-        let mut replay = Replay::build(&recordings, false)?;
+        Replay::new_shared_keyed(recordings, None)
+    }
+
+    /// [`Replay::new_shared`] given every exchange's keys, in order, as the loader worked them
+    /// out on the threads that read the recordings (`Folder::open_to_index`): filing them is
+    /// then all that is left. Keys of another count than the exchanges' are worked out again.
+    pub fn new_shared_keyed(
+        recordings: Arc<Vec<Recording>>,
+        keys: Option<Vec<RequestKeys>>,
+    ) -> Result<Replay, String> {
+        let mut replay = Replay::build(&recordings, false, keys)?;
         let mut of_file = Vec::with_capacity(replay.files.len());
         let mut next = recordings.iter().enumerate();
         for file in &replay.files {
@@ -249,9 +261,11 @@ impl Replay {
         Ok(replay)
     }
 
-    fn build(recordings: &[Recording], entries_now: bool) -> Result<Replay, String> {
-        // Preparing each exchange (keys, and its entry when built now) is independent of the
-        // others and is most of the work: done on every core, then filed in order.
+    fn build(
+        recordings: &[Recording],
+        entries_now: bool,
+        keys: Option<Vec<RequestKeys>>,
+    ) -> Result<Replay, String> {
         let all: Vec<(&Path, usize, &RecordedExchange)> = recordings
             .iter()
             .flat_map(|r| {
@@ -261,10 +275,19 @@ impl Replay {
                     .map(|(i, x)| (r.file.as_path(), i + 1, x))
             })
             .collect();
-        let prepared: Vec<Result<Prepared, String>> =
-            crate::parallel::map_in_order(&all, |&(file, position, x)| {
-                prepare(file, position, x, entries_now)
-            });
+        let prepared: Vec<Result<Prepared, String>> = match keys {
+            // With the keys at hand, what is left of preparing is too little to share out.
+            Some(keys) if keys.len() == all.len() && !entries_now => all
+                .iter()
+                .zip(keys)
+                .map(|(&(file, position, x), keys)| prepare(file, position, x, false, Some(keys)))
+                .collect(),
+            // Preparing each exchange (keys, and its entry when built now) is independent of
+            // the others and is most of the work: done on every core, then filed in order.
+            _ => crate::parallel::map_in_order(&all, |&(file, position, x)| {
+                prepare(file, position, x, entries_now, None)
+            }),
+        };
         let mut replay = Replay::empty();
         replay.slots.reserve_exact(prepared.len());
         replay.by_key.reserve(prepared.len());
@@ -302,7 +325,7 @@ impl Replay {
         position: usize,
         exchange: &RecordedExchange,
     ) -> Result<(), String> {
-        self.insert(prepare(file, position, exchange, true)?);
+        self.insert(prepare(file, position, exchange, true, None)?);
         Ok(())
     }
 
@@ -600,6 +623,7 @@ fn prepare<'a>(
     position: usize,
     exchange: &RecordedExchange,
     entry_now: bool,
+    keys: Option<RequestKeys>,
 ) -> Result<Prepared<'a>, String> {
     let entry = if entry_now {
         Some(prepare_entry(file, position, exchange)?)
@@ -613,21 +637,8 @@ fn prepare<'a>(
         }
         None
     };
-    let r = &exchange.request;
-    let header = |name: &str| {
-        r.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
-    // A JSON body is serialised once: compact with its keys sorted (`canonical`), it is both
-    // the bytes most clients send and the body part of the index key.
-    let (bytes, json) = match (&r.body, r.raw_bytes()) {
-        (Some(v), _) => (crate::recording::canonical(v).into_bytes(), true),
-        (None, raw) => (raw.unwrap_or_default(), false),
-    };
-    let key = r.index_key_with(json.then(|| std::str::from_utf8(&bytes).unwrap_or_default()));
-    let exact = exact_key(&r.method, &r.path, IDENTITY_HEADERS.map(header), &bytes);
+    // Worked out where the recording was read, when the loader did (`Folder::open_to_index`).
+    let RequestKeys { key, exact, json } = keys.unwrap_or_else(|| exchange.request.keys());
     Ok(Prepared {
         file,
         position,
@@ -841,23 +852,6 @@ impl Replay {
         replay.source = Some(Source::Cache(folder));
         Some(replay)
     }
-}
-
-/// The `by_bytes` key: method, path, the identity headers' values (a NUL byte for one that is
-/// absent; header values cannot hold one) and the body's bytes.
-fn exact_key<const N: usize>(
-    method: &str,
-    path: &str,
-    identity: [Option<&str>; N],
-    body: &[u8],
-) -> Vec<u8> {
-    let mut key = Vec::with_capacity(method.len() + path.len() + body.len() + 96);
-    for part in [Some(method), Some(path)].into_iter().chain(identity) {
-        key.extend_from_slice(part.unwrap_or("\u{0}").as_bytes());
-        key.push(b'\n');
-    }
-    key.extend_from_slice(body);
-    key
 }
 
 /// Builds a `Request` from the parts a server sees.

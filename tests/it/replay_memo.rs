@@ -1,7 +1,8 @@
 //! Replays that build each entry when it is first used answer as the replay built whole does:
 //! the one started from the memo of its index (`Replay::from_memo`), which `conform run` and
 //! `serve` use only while the recordings are the ones it was made from, and the one keeping
-//! the recordings it was built from (`Replay::new_shared`, a start without the memo).
+//! the recordings it was built from (`Replay::new_shared`, a start without the memo), also
+//! given the keys its loader worked out (`Replay::new_shared_keyed`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -78,6 +79,47 @@ fn the_replay_keeping_its_recordings_answers_as_the_whole_replay() {
     let whole = Replay::new(&recordings).unwrap();
     let lazy = Replay::new_shared(Arc::new(recordings.clone())).unwrap();
     answers_alike(&lazy, &whole, &recordings);
+}
+
+/// The keys the loader works out as it reads each recording (`Folder::open_to_index`) are the
+/// ones the replay would work out itself, in order, whether the files were read during the walk
+/// (no cache) or taken from the cache; and a replay given them answers as the whole replay.
+#[test]
+fn the_replay_given_the_loaders_keys_answers_as_the_whole_replay() {
+    let cold = tempfile::tempdir().unwrap();
+    copy_recordings(cold.path());
+    let warm = tempfile::tempdir().unwrap();
+    cached_copy(warm.path());
+    for dir in [cold.path(), warm.path()] {
+        let folder = Folder::open_to_index(dir);
+        let (recordings, keys, _) = folder.load_keyed().unwrap();
+        let keys = keys.expect("a folder opened to index gives the keys");
+        let expected: Vec<_> = recordings
+            .iter()
+            .flat_map(|r| r.exchanges.iter().map(|x| x.request.keys()))
+            .collect();
+        assert!(expected.len() > 300, "{}", expected.len());
+        assert_eq!(keys, expected);
+        let whole = Replay::new(&recordings).unwrap();
+        let keyed = Replay::new_shared_keyed(Arc::new(recordings.clone()), Some(keys)).unwrap();
+        answers_alike(&keyed, &whole, &recordings);
+        // A folder not opened to index gives no keys.
+        assert!(Folder::open(dir).load_keyed().unwrap().1.is_none());
+    }
+}
+
+/// Keys of another count than the recordings' exchanges (one short) are not used: the replay
+/// works them out again and answers as the whole replay.
+#[test]
+fn keys_that_do_not_fit_the_recordings_are_worked_out_again() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_recordings(dir.path());
+    let (recordings, keys, _) = Folder::open_to_index(dir.path()).load_keyed().unwrap();
+    let mut keys = keys.unwrap();
+    keys.pop();
+    let whole = Replay::new(&recordings).unwrap();
+    let keyed = Replay::new_shared_keyed(Arc::new(recordings.clone()), Some(keys)).unwrap();
+    answers_alike(&keyed, &whole, &recordings);
 }
 
 /// A recording whose body cannot be served refuses the replay built lazily, as it does the
