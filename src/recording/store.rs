@@ -308,13 +308,16 @@ struct Read<'a> {
 }
 
 fn read_one<'a>(file: &Path, stamped: Stamped<'a>, cache: &'a Cache, keyed: bool) -> Read<'a> {
-    let keys_of = |recording: &Recording| match keyed {
-        true => recording
-            .exchanges
-            .iter()
-            .map(|x| x.request.keys())
-            .collect(),
-        false => Vec::new(),
+    let keys_of = |recording: &Recording| {
+        if keyed {
+            recording
+                .exchanges
+                .iter()
+                .map(|x| x.request.keys())
+                .collect()
+        } else {
+            Vec::new()
+        }
     };
     if let Stamped::Taken(Some(taken)) = stamped
         && let Some((mut recording, raw)) = cache.get::<Recording>(file, taken)
