@@ -110,7 +110,8 @@ pub struct RecordedResponse {
 pub struct RequestKeys {
     /// The index key ([`RecordedRequest::index_key`]).
     pub key: String,
-    /// The exact bytes a client sends for it ([`exact_key`]).
+    /// The exact-bytes key ([`exact_key`]): method, path, identity headers, and the body as
+    /// most clients send it (a JSON body compact, with its keys sorted).
     pub exact: Vec<u8>,
     /// True for a JSON `body`, false for a raw one.
     pub json: bool,
@@ -170,8 +171,8 @@ impl RecordedRequest {
     }
 
     /// Both keys the replay files this request under, from one serialisation of its body: the
-    /// index key, and the exact bytes most clients send (`exact_key`, a JSON body compact with
-    /// its keys sorted).
+    /// index key, and the exact-bytes key ([`exact_key`], whose body is a JSON body compact with
+    /// its keys sorted, as most clients send it).
     pub fn keys(&self) -> RequestKeys {
         let header = |name: &str| {
             self.headers
