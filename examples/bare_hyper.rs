@@ -11,9 +11,11 @@
 //! work: parsing, matching, building the answer.
 //!
 //! With `--read-first DIR` it first reads every `.yaml`/`.yml` file under `DIR` (on every
-//! core, as `conform serve` does) and only then listens: the peer of a cold start, for what a
+//! core, as `conform serve` does) and only then accepts: the peer of a cold start, for what a
 //! replay that reads its recordings must spend on the file system before any parsing (walking
-//! the folder, opening, reading and closing each file), measured on the same files.
+//! the folder, opening, reading and closing each file), measured on the same files. As
+//! `conform serve` does, it binds its port before it reads, so a client that connects early
+//! waits in the listen queue rather than being refused.
 //!
 //! ```text
 //! cargo run --release --example bare_hyper -- 127.0.0.1:PORT [--read-first DIR]
@@ -101,6 +103,13 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let listener = match std::net::TcpListener::bind(addr) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("bare_hyper: cannot listen on {addr}: {e}");
+            std::process::exit(2);
+        }
+    };
     match &args[1.min(args.len())..] {
         [] => {}
         [flag, dir] if flag == "--read-first" => {
@@ -124,13 +133,10 @@ fn main() {
         .build()
         .expect("tokio runtime");
     runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(addr).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("bare_hyper: cannot listen on {addr}: {e}");
-                std::process::exit(2);
-            }
-        };
+        let listener = listener
+            .set_nonblocking(true)
+            .and_then(|()| tokio::net::TcpListener::from_std(listener))
+            .expect("a bound listener for tokio");
         println!(
             "listening on {}",
             listener.local_addr().expect("local addr")

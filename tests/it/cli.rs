@@ -563,6 +563,27 @@ fn interrupt(pid: u32) {
     assert!(status.success());
 }
 
+/// The port is bound before the recordings are read: a port already taken is what a start
+/// with a broken folder reports, not the folder, and the folder is never read.
+#[test]
+fn serve_binds_its_port_before_it_reads_the_recordings() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), "provenance: [\n").unwrap();
+    let out = conform(&[
+        "serve",
+        "--recordings",
+        dir.path().to_str().unwrap(),
+        "--addr",
+        &addr,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+    assert!(!err.contains("bad.yaml"), "{err}");
+}
+
 /// A broken recordings folder is reported with file and line before the server starts.
 #[test]
 fn serve_refuses_a_broken_recordings_folder() {
