@@ -298,11 +298,20 @@ fn build_replay(
     let recordings = Arc::new(recordings);
     // The check and the index read the same recordings and neither needs the other: each
     // runs while the other does (a serial part of one, loading a model, say, overlaps the other).
-    let (checked, replay) = std::thread::scope(|scope| {
-        let index = scope.spawn(|| Replay::new_shared_keyed(Arc::clone(&recordings), keys));
-        let checked = when.run_now(&Recordings::given(&folder, &recordings), unchanged.as_ref());
-        (checked, join(index))
-    });
+    // With no check to run now, the index is built on this thread.
+    let (checked, replay) = if matches!(when, When::Now(_)) {
+        std::thread::scope(|scope| {
+            let index = scope.spawn(|| Replay::new_shared_keyed(Arc::clone(&recordings), keys));
+            let checked =
+                when.run_now(&Recordings::given(&folder, &recordings), unchanged.as_ref());
+            (checked, join(index))
+        })
+    } else {
+        (
+            Ok(()),
+            Replay::new_shared_keyed(Arc::clone(&recordings), keys),
+        )
+    };
     checked?;
     let replay = replay.map_err(UsageError)?;
     if let Some(u) = &unchanged
