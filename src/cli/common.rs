@@ -344,12 +344,17 @@ fn drop_later(recordings: Option<Vec<Recording>>) {
     }
 }
 
-/// Starts the replay of `dir` on an ephemeral loopback port.
+/// Starts the replay of `dir` on an ephemeral loopback port. The server's thread and runtime
+/// start while the recordings load.
 pub async fn start_embedded_replay(dir: &Path) -> Result<ReplayServer> {
-    let replay = load_replay(dir)?;
     let listener = TcpListener::bind("127.0.0.1:0")
         .context("cannot bind a loopback port for the built-in replay")?;
-    Ok(ReplayServer::start(replay, listener, None).await)
+    let pending = ReplayServer::pending(listener, None)
+        .context("cannot start the built-in replay's server")?;
+    let replay = load_replay(dir)?;
+    pending
+        .serve(replay)
+        .context("cannot start the built-in replay's server")
 }
 
 /// The AWS side (signing name, endpoints) of the service the selected cases test, from the

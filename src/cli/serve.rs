@@ -45,9 +45,12 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     // Bound before the recordings are read: a port already taken is said at once, and a client
     // that connects while they load waits in the listen queue for its answer, where it was
     // refused before (and had to retry, as a poller does). Nothing is accepted until the
-    // replay is ready.
+    // replay is ready. The server's thread and runtime start now too, while the recordings load.
     let listener =
         TcpListener::bind(args.addr).with_context(|| format!("cannot listen on {}", args.addr))?;
+    let on_miss = Arc::new(|miss: &Miss| eprint!("{}", miss.report()));
+    let pending = ReplayServer::pending(listener, Some(on_miss))
+        .with_context(|| format!("cannot serve on {}", args.addr))?;
     // Recordings under a service.yaml are validated against their model. With --strict a
     // violation is a refusal to serve, so the check runs before the server starts; otherwise
     // violations are warnings, and the check runs once the server answers, on threads of its
@@ -76,8 +79,9 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         eprintln!("warning: {s}");
     }
     let exchanges = replay.exchange_count();
-    let on_miss = Arc::new(|miss: &Miss| eprint!("{}", miss.report()));
-    let server = ReplayServer::start(replay, listener, Some(on_miss)).await;
+    let server = pending
+        .serve(replay)
+        .with_context(|| format!("cannot serve on {}", args.addr))?;
     eprintln!(
         "conform serve: {exchanges} recorded exchanges from {}; Ctrl-C stops",
         args.recordings.display()

@@ -12,5 +12,5 @@ pub use index::{
     Answer, Entry, IndexMemo, MAX_REQUEST_BODY, Miss, NearMiss, PartWaySequence, Replay,
     ReplayStats, request_from_parts,
 };
-pub use server::{MissSink, ReplayServer};
+pub use server::{MissSink, PendingReplayServer, ReplayServer};
 pub use state::{MAX_RUN_ID_LEN, MAX_RUNS, PartWay, Reset, RunStates, StateStats, valid_run_id};

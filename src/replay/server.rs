@@ -81,31 +81,42 @@ impl ReplayServer {
         listener: TcpListener,
         on_miss: Option<MissSink>,
     ) -> ReplayServer {
-        let address = listener
-            .local_addr()
-            .expect("a bound listener has an address");
-        let replay = Arc::new(replay);
-        let shared = Arc::new(Shared {
-            replay: replay.clone(),
-            on_miss,
-        });
-        let stop = serve_on_own_thread(
+        ReplayServer::pending(listener, on_miss)
+            .and_then(|pending| pending.serve(replay))
+            .unwrap_or_else(|e| panic!("cannot start the replay server: {e}"))
+    }
+
+    /// A server on `listener` that accepts nothing until [`PendingReplayServer::serve`] gives it
+    /// its replay. Its thread and runtime start now, while the caller builds the replay; a
+    /// client that connects meanwhile waits in the listen queue.
+    pub fn pending(
+        listener: TcpListener,
+        on_miss: Option<MissSink>,
+    ) -> std::io::Result<PendingReplayServer> {
+        let address = listener.local_addr()?;
+        let (give, given) = tokio::sync::oneshot::channel::<Arc<Shared>>();
+        let started = spawn_server(
             "conform-replay",
             listener,
             Workers::EveryCore,
-            move |listener| {
-                serve_connections(listener, move |request| {
-                    let shared = shared.clone();
-                    async move { handle(request, &shared).await }
-                })
+            move |listener| async move {
+                // No replay (the caller's load failed, and it dropped the pending server):
+                // the server ends without accepting.
+                if let Ok(shared) = given.await {
+                    serve_connections(listener, move |request| {
+                        let shared = shared.clone();
+                        async move { handle(request, &shared).await }
+                    })
+                    .await;
+                }
             },
-        )
-        .unwrap_or_else(|e| panic!("cannot start the replay server: {e}"));
-        ReplayServer {
+        )?;
+        Ok(PendingReplayServer {
             address,
-            replay,
-            stop: Some(stop),
-        }
+            on_miss,
+            give,
+            started,
+        })
     }
 
     pub fn uri(&self) -> String {
@@ -118,6 +129,42 @@ impl ReplayServer {
 
     pub fn replay(&self) -> &Replay {
         &self.replay
+    }
+}
+
+/// A replay server started before its replay was ready ([`ReplayServer::pending`]). Dropping
+/// it stops the server.
+pub struct PendingReplayServer {
+    address: SocketAddr,
+    on_miss: Option<MissSink>,
+    give: tokio::sync::oneshot::Sender<Arc<Shared>>,
+    started: Started,
+}
+
+impl PendingReplayServer {
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves `replay` from now on: the connections waiting are accepted. Fails when the
+    /// server's runtime could not be built.
+    pub fn serve(self, replay: Replay) -> std::io::Result<ReplayServer> {
+        let stop = self.started.wait()?;
+        let replay = Arc::new(replay);
+        let shared = Arc::new(Shared {
+            replay: replay.clone(),
+            on_miss: self.on_miss,
+        });
+        if self.give.send(shared).is_err() {
+            return Err(std::io::Error::other(
+                "the replay server ended before it was given its recordings",
+            ));
+        }
+        Ok(ReplayServer {
+            address: self.address,
+            replay,
+            stop: Some(stop),
+        })
     }
 }
 
@@ -151,6 +198,37 @@ pub(crate) fn serve_on_own_thread<F, Fut>(
     workers: Workers,
     accept: F,
 ) -> std::io::Result<tokio::sync::oneshot::Sender<()>>
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    spawn_server(name, listener, workers, accept)?.wait()
+}
+
+/// A server thread started by [`spawn_server`], its runtime perhaps still being built.
+pub(crate) struct Started {
+    stop: tokio::sync::oneshot::Sender<()>,
+    is_ready: std::sync::mpsc::Receiver<std::io::Result<()>>,
+}
+
+impl Started {
+    /// Once the runtime is built and the listener is its own: the sender that stops the server
+    /// (when sent to or dropped), or why it could not start.
+    fn wait(self) -> std::io::Result<tokio::sync::oneshot::Sender<()>> {
+        match self.is_ready.recv() {
+            Ok(Err(e)) => Err(e),
+            _ => Ok(self.stop),
+        }
+    }
+}
+
+/// [`serve_on_own_thread`], returning as soon as the thread is spawned.
+fn spawn_server<F, Fut>(
+    name: &str,
+    listener: TcpListener,
+    workers: Workers,
+    accept: F,
+) -> std::io::Result<Started>
 where
     F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
@@ -195,10 +273,7 @@ where
             // Dropping the runtime ends every connection still open.
             runtime.shutdown_timeout(Duration::from_millis(100));
         })?;
-    match is_ready.recv() {
-        Ok(Err(e)) => Err(e),
-        _ => Ok(stop),
-    }
+    Ok(Started { stop, is_ready })
 }
 
 /// Accepts connections on `listener` until the runtime ends, each served over HTTP/1.1 by

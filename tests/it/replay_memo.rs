@@ -3,12 +3,15 @@
 //! `serve` use only while the recordings are the ones it was made from, and the one keeping
 //! the recordings it was built from (`Replay::new_shared`, a start without the memo), also
 //! given the keys its loader worked out (`Replay::new_shared_keyed`).
+//!
+//! And the server `conform serve` starts before its replay is built (`ReplayServer::pending`):
+//! a client that connects meanwhile waits, and is answered once the replay is given.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use conform::recording::Folder;
-use conform::replay::{Answer, IndexMemo, Replay};
+use conform::replay::{Answer, IndexMemo, Replay, ReplayServer};
 
 use crate::props::recorded_requests;
 use crate::support::{conform_in, copy_tree, root, stderr, stdout, without_timings};
@@ -256,4 +259,72 @@ fn run_starts_from_the_memo_and_sees_a_changed_recording() {
     let after = run();
     assert_eq!(after.0, Some(1), "{}\n{}", after.1, after.2);
     assert!(after.1.contains("assessmentRunArm"), "{}", after.1);
+}
+
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The documented sample request, whole.
+fn sample_request() -> Vec<u8> {
+    let body = r#"{"assessmentRunName":"examplerun","assessmentTemplateArn":"arn:aws:inspector:us-west-2:123456789012:target/0-nvgVhaxX/template/0-it5r2S4T"}"#;
+    format!(
+        "POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-amz-json-1.1\r\nx-amz-target: InspectorService.StartAssessmentRun\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_client_that_connects_before_the_replay_is_ready_waits_for_its_answer() {
+    use std::io::{Read as _, Write as _};
+    let pending =
+        ReplayServer::pending(std::net::TcpListener::bind("127.0.0.1:0").unwrap(), None).unwrap();
+    let mut client = std::net::TcpStream::connect(pending.address()).unwrap();
+    client.write_all(&sample_request()).unwrap();
+    // Nothing is accepted, so nothing is answered, while there is no replay.
+    client
+        .set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0; 1];
+    let early = client.read(&mut byte);
+    assert!(
+        early.as_ref().is_err_and(|e| matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        )),
+        "answered before the replay was ready: {early:?}"
+    );
+    let recordings = conform::recording::load_recordings(&root().join("recordings")).unwrap();
+    let _server = pending.serve(Replay::new(&recordings).unwrap()).unwrap();
+    client.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut answer = String::new();
+    client.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.ends_with("/template/0-it5r2S4T/run/0-jOoroxyY\"}"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn a_pending_server_dropped_without_a_replay_closes_its_waiting_connections() {
+    use std::io::{Read as _, Write as _};
+    let pending =
+        ReplayServer::pending(std::net::TcpListener::bind("127.0.0.1:0").unwrap(), None).unwrap();
+    let address = pending.address();
+    let mut client = std::net::TcpStream::connect(address).unwrap();
+    client.write_all(&sample_request()).unwrap();
+    drop(pending);
+    client.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut answer = Vec::new();
+    // Closed or reset, never answered, and never left hanging.
+    let read = client.read_to_end(&mut answer);
+    let closed = match &read {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(
+        answer.is_empty() && closed,
+        "{read:?}: {}",
+        String::from_utf8_lossy(&answer)
+    );
 }
