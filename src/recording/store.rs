@@ -103,9 +103,12 @@ impl Folder {
         // a file is read: a change in between makes the next start see another stamp, so the
         // file is parsed again then.
         let cache = Cache::read(dir, "recordings");
-        let mut walk = |found: &mut dyn FnMut(PathBuf, &At)| {
+        // Each folder is opened for its files to be opened relative to it only when they are
+        // read during the walk.
+        let mut walk = |found: &mut dyn FnMut(PathBuf, &At), open_folders: bool| {
             collect(
                 dir,
+                open_folders,
                 found,
                 &mut service_files,
                 &mut errors,
@@ -114,11 +117,11 @@ impl Folder {
         };
         let mut read_while_walking = None;
         if to_load && cache.is_empty() && crate::parallel::cores() > 1 {
-            let (walked, read) = read_as_found(&cache, keyed, |found| walk(found));
+            let (walked, read) = read_as_found(&cache, keyed, |found| walk(found, true));
             files = walked;
             read_while_walking = Some(read);
         } else {
-            walk(&mut |f, _| files.push(f));
+            walk(&mut |f, _| files.push(f), false);
         }
         debug_assert!(files.is_sorted());
         let stamps: Vec<Option<Stamp>> = if cache.is_empty() {
@@ -488,6 +491,7 @@ fn read_as_found(
 
 fn collect(
     dir: &Path,
+    open_folders: bool,
     found: &mut dyn FnMut(PathBuf, &At),
     service_files: &mut Vec<PathBuf>,
     errors: &mut Vec<CaseError>,
@@ -513,7 +517,7 @@ fn collect(
     let mut entries: Vec<(std::ffi::OsString, fs::DirEntry)> =
         entries.flatten().map(|e| (e.file_name(), e)).collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let at = open_folder(dir);
+    let at = if open_folders { open_folder(dir) } else { None };
     for (_, entry) in entries {
         let path = entry.path();
         // The entry's type comes with the folder listing; only a symlink needs a stat.
@@ -523,7 +527,7 @@ fn collect(
             Err(_) => path.is_dir(),
         };
         if is_dir {
-            collect(&path, found, service_files, errors, seen);
+            collect(&path, open_folders, found, service_files, errors, seen);
         } else if path
             .file_name()
             .is_some_and(|n| n == crate::model::SERVICE_FILE)

@@ -206,7 +206,7 @@ where
 }
 
 /// A server thread started by [`spawn_server`], its runtime perhaps still being built.
-pub(crate) struct Started {
+struct Started {
     stop: tokio::sync::oneshot::Sender<()>,
     is_ready: std::sync::mpsc::Receiver<std::io::Result<()>>,
 }
