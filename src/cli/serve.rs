@@ -43,9 +43,9 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .into());
     }
     // Bound before the recordings are read: a port already taken is said at once, and a client
-    // that connects while they load waits in the listen queue for its answer, where it was
-    // refused before (and had to retry, as a poller does). Nothing is accepted until the
-    // replay is ready. The server's thread and runtime start now too, while the recordings load.
+    // that connects while they load waits in the listen queue for its answer instead of being
+    // refused (and retrying, as a poller does). Nothing is accepted until the replay is ready.
+    // The server's thread and runtime start now too, while the recordings load.
     let listener =
         TcpListener::bind(args.addr).with_context(|| format!("cannot listen on {}", args.addr))?;
     let on_miss = Arc::new(|miss: &Miss| eprint!("{}", miss.report()));
