@@ -299,18 +299,16 @@ fn build_replay(
     // The check and the index read the same recordings and neither needs the other: each
     // runs while the other does (a serial part of one, loading a model, say, overlaps the other).
     // With no check to run now, the index is built on this thread.
+    let index = || Replay::new_shared_keyed(Arc::clone(&recordings), keys);
     let (checked, replay) = if matches!(when, When::Now(_)) {
         std::thread::scope(|scope| {
-            let index = scope.spawn(|| Replay::new_shared_keyed(Arc::clone(&recordings), keys));
+            let index = scope.spawn(index);
             let checked =
                 when.run_now(&Recordings::given(&folder, &recordings), unchanged.as_ref());
             (checked, join(index))
         })
     } else {
-        (
-            Ok(()),
-            Replay::new_shared_keyed(Arc::clone(&recordings), keys),
-        )
+        (Ok(()), index())
     };
     checked?;
     let replay = replay.map_err(UsageError)?;
