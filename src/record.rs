@@ -13,7 +13,7 @@
 //! a half-written file (writes go through `write_recording`: temporary file, then rename).
 //! Like the runner, it never prints: progress goes to a callback, results come back as data.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ use crate::case::{Case, SUITE_FILE};
 use crate::exchange::{Request, Response, SECRET_HEADERS, VOLATILE_REQUEST_HEADERS};
 use crate::matching::read_error_type;
 use crate::recording::{
-    RecordedExchange, RecordedFrom, RecordedRequest, RecordedResponse, Recording,
+    HeaderMap, RecordedExchange, RecordedFrom, RecordedRequest, RecordedResponse, Recording,
     RecordingProvenance, load_recording, write_recording,
 };
 use crate::runner::{CaseResult, Outcome, RunOptions, StepExchange, Summary, Target, run_case};
@@ -768,7 +768,7 @@ impl Cleaner<'_> {
 }
 
 fn recorded_request(request: &Request, clean: &Cleaner) -> RecordedRequest {
-    let mut headers = BTreeMap::new();
+    let mut headers = HeaderMap::new();
     for (name, value) in request.headers.iter() {
         if VOLATILE_REQUEST_HEADERS.contains(&name) || SECRET_HEADERS.contains(&name) {
             continue;
@@ -807,7 +807,7 @@ fn recorded_request(request: &Request, clean: &Cleaner) -> RecordedRequest {
 }
 
 fn recorded_response(response: &Response, clean: &Cleaner) -> RecordedResponse {
-    let mut headers = BTreeMap::new();
+    let mut headers = HeaderMap::new();
     for (name, value) in response.headers.iter() {
         if SECRET_HEADERS.contains(&name) || SECRET_RESPONSE_HEADERS.contains(&name) {
             continue;
@@ -837,7 +837,7 @@ fn recorded_response(response: &Response, clean: &Cleaner) -> RecordedResponse {
 }
 
 /// A repeated header becomes one, values joined with ", " (RFC 9110 5.3).
-fn add_header(headers: &mut BTreeMap<String, String>, name: &str, value: String) {
+fn add_header(headers: &mut HeaderMap, name: &str, value: String) {
     headers
         .entry(name.to_ascii_lowercase())
         .and_modify(|v| {
@@ -1029,7 +1029,7 @@ mod tests {
         let recorded = recorded_request(&request, &clean);
         let names: Vec<&str> = recorded.headers.keys().map(String::as_str).collect();
         assert_eq!(names, ["content-type", "x-amz-target", "x-custom"]);
-        assert_eq!(recorded.headers["x-custom"], "a, b");
+        assert_eq!(recorded.headers.get("x-custom").unwrap(), "a, b");
         assert_eq!(recorded.body, Some(serde_json::json!({"b": 1})));
 
         let raw = Request {

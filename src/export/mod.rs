@@ -249,17 +249,16 @@ pub fn write_wiremock(dir: &Path, mappings: &[Mapping]) -> Result<Vec<PathBuf>, 
 mod tests {
     use super::*;
     use crate::recording::{
-        RecordedExchange, RecordedRequest, RecordedResponse, RecordingProvenance,
+        HeaderMap, RecordedExchange, RecordedRequest, RecordedResponse, RecordingProvenance,
     };
-    use std::collections::BTreeMap;
 
     fn exchange(body: Option<Value>, raw: Option<&str>, answer: &str) -> RecordedExchange {
-        let mut headers = BTreeMap::new();
+        let mut headers = HeaderMap::new();
         headers.insert(
             "x-amz-target".to_owned(),
             "InspectorService.StartAssessmentRun".to_owned(),
         );
-        let mut response_headers = BTreeMap::new();
+        let mut response_headers = HeaderMap::new();
         response_headers.insert("content-length".to_owned(), "2".to_owned());
         response_headers.insert("x-amzn-requestid".to_owned(), "r-1".to_owned());
         RecordedExchange {

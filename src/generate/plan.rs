@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::Model;
-use crate::recording::{RecordedExchange, RecordedRequest, RecordedResponse, Recording};
+use crate::recording::{HeaderMap, RecordedExchange, RecordedRequest, RecordedResponse, Recording};
 
 use super::cases::{FAULT_HEADER, GenCase, operation_cases};
 use super::error::GenerateError;
@@ -396,7 +396,7 @@ fn request_id(seed: &str) -> String {
 }
 
 fn recording_of(model: &Model, operation: &str, case: &GenCase) -> Recording {
-    let mut headers = request_headers(model, case);
+    let mut headers: HeaderMap = request_headers(model, case).into_iter().collect();
     headers.insert(
         "content-type".to_owned(),
         model.service.content_type().to_owned(),
@@ -419,7 +419,7 @@ fn recording_of(model: &Model, operation: &str, case: &GenCase) -> Recording {
             },
             response: RecordedResponse {
                 status: case.answer.status,
-                headers: BTreeMap::from([
+                headers: HeaderMap::from_iter([
                     (
                         "content-type".to_owned(),
                         model.service.content_type().to_owned(),

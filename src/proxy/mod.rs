@@ -416,11 +416,10 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recording::RecordedRequest;
-    use std::collections::BTreeMap;
+    use crate::recording::{HeaderMap, RecordedRequest};
 
     fn request(target: &str, body: serde_json::Value) -> RecordedRequest {
-        let mut headers = BTreeMap::new();
+        let mut headers = HeaderMap::new();
         headers.insert("x-amz-target".to_owned(), target.to_owned());
         RecordedRequest {
             method: "POST".into(),

@@ -2,7 +2,6 @@
 //! (which reads it). Pure data plus the conversion of a recorded request into the same
 //! `MessageExpect` the runner evaluates responses with.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use base64::Engine as _;
@@ -11,6 +10,54 @@ use serde_json::Value;
 
 use crate::exchange::Headers;
 use crate::matching::{BodyExpect, MessageExpect, Mode, Pattern, StartExpect};
+
+/// A recorded message's headers, name to value, in name order: a map on a sorted vector. A
+/// `BTreeMap`'s first node has room for eleven entries, about 540 bytes for a message's two or
+/// three headers, and the headers' maps were a third of a loaded recording's memory; fresh
+/// memory is what a replay's cold start spends most on after the file system
+/// (BENCHMARKS.md).
+pub type HeaderMap = litemap::LiteMap<String, String>;
+
+/// A [`HeaderMap`] as a map, always: litemap writes an empty map as an empty list (and reads
+/// a list of pairs as a map). Read, a name given twice keeps its last value, as in a `BTreeMap`.
+mod header_map {
+    use super::HeaderMap;
+    use serde::ser::SerializeMap as _;
+
+    pub fn serialize<S: serde::Serializer>(
+        headers: &HeaderMap,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(headers.len()))?;
+        for (name, value) in headers.iter() {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<HeaderMap, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = HeaderMap;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<HeaderMap, M::Error> {
+                let mut headers = HeaderMap::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((name, value)) = map.next_entry::<String, String>()? {
+                    headers.insert(name, value);
+                }
+                Ok(headers)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
 
 /// Where a recording's content comes from. Only `recorded` ever comes from a real endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -78,8 +125,8 @@ pub struct RecordedExchange {
 pub struct RecordedRequest {
     pub method: String,
     pub path: String,
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    #[serde(default, with = "header_map")]
+    pub headers: HeaderMap,
     /// The body as a JSON value (compared as a value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
@@ -95,8 +142,8 @@ pub struct RecordedRequest {
 #[serde(deny_unknown_fields)]
 pub struct RecordedResponse {
     pub status: u16,
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    #[serde(default, with = "header_map")]
+    pub headers: HeaderMap,
     /// The exact body text sent back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -368,11 +415,50 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn headers_are_a_map_in_name_order_written_as_a_map_even_when_empty() {
+        let yaml = "status: 200\nheaders: { x-b: '2', content-type: a, x-b: '3' }\n";
+        // A name given twice keeps its last value (serde_yaml_ng reads this file; the subset
+        // reader leaves files with a repeated key to it).
+        let response: RecordedResponse = crate::yaml::from_node(
+            crate::yaml::subset::read("status: 200\nheaders: { x-b: '2', content-type: a }\n")
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            response.headers.iter().collect::<Vec<_>>(),
+            [
+                (&"content-type".to_owned(), &"a".to_owned()),
+                (&"x-b".to_owned(), &"2".to_owned())
+            ]
+        );
+        let twice: RecordedResponse = serde_yaml_ng::from_str(yaml).unwrap();
+        assert_eq!(twice.headers.get("x-b").map(String::as_str), Some("3"));
+        let json = r#"{"status":200,"headers":{"b":"1","a":"2","b":"3"}}"#;
+        let twice: RecordedResponse = serde_json::from_str(json).unwrap();
+        assert_eq!(twice.headers.len(), 2);
+        assert_eq!(twice.headers.get("b").map(String::as_str), Some("3"));
+        // Written as a map, and an empty one as an empty map (litemap's own form is a list).
+        let written = serde_json::to_value(&twice).unwrap();
+        assert_eq!(written["headers"], json!({"a": "2", "b": "3"}));
+        let empty = RecordedResponse {
+            status: 204,
+            headers: HeaderMap::new(),
+            body: None,
+            body_base64: None,
+        };
+        assert_eq!(serde_json::to_value(&empty).unwrap()["headers"], json!({}));
+        // A list of pairs is not a map.
+        let listed =
+            serde_json::from_str::<RecordedResponse>(r#"{"status":200,"headers":[["a","b"]]}"#);
+        assert!(listed.unwrap_err().to_string().contains("expected a map"));
+    }
+
+    #[test]
     fn index_keys_ignore_key_order_and_spacing() {
         let recorded = RecordedRequest {
             method: "POST".into(),
             path: "/".into(),
-            headers: [("X-Amz-Target".to_string(), "S.Op".to_string())].into(),
+            headers: HeaderMap::from_iter([("X-Amz-Target".to_string(), "S.Op".to_string())]),
             body: Some(json!({"b": 1, "a": [true]})),
             raw_body: None,
             raw_body_base64: None,
@@ -388,7 +474,7 @@ mod tests {
         let mut recorded = RecordedRequest {
             method: "post".into(),
             path: "/".into(),
-            headers: [("X-Amz-Target".to_string(), "S.Op".to_string())].into(),
+            headers: HeaderMap::from_iter([("X-Amz-Target".to_string(), "S.Op".to_string())]),
             body: None,
             raw_body: Some("é x".into()),
             raw_body_base64: None,
@@ -436,7 +522,7 @@ mod tests {
         let recorded = RecordedRequest {
             method: "POST".into(),
             path: "/".into(),
-            headers: BTreeMap::new(),
+            headers: HeaderMap::new(),
             body: None,
             raw_body: None,
             raw_body_base64: Some("eyJhIjoi/yJ9".into()), // {"a":"\xFF"}
