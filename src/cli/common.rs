@@ -177,6 +177,14 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Writes the recordings' cache, when the load left it to be written once the server
+    /// answers (`recording::Folder::open_to_serve`).
+    pub fn write_cache(&self) {
+        if let Some(recordings) = &self.recordings {
+            self.folder.write_cache_later(recordings);
+        }
+    }
+
     /// `check` over the recordings the replay was built from (read now, from the folder's
     /// cache, if the replay read none), and whether the folder is unchanged since an earlier
     /// load.
@@ -256,7 +264,12 @@ fn build_replay(
         ))
         .into());
     }
-    let folder = Folder::open_to_index(dir);
+    // A server that answers before its check runs writes the recordings' cache then too.
+    let folder = if matches!(when, When::Later) {
+        Folder::open_to_serve(dir)
+    } else {
+        Folder::open_to_index(dir)
+    };
     let memo = folder
         .unchanged()
         .and_then(|u| memo_read::<IndexMemo>(dir, REPLAY_MEMO, &u.recordings));

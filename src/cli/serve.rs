@@ -90,6 +90,9 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let check = later.map(|loaded| {
         let dir = args.recordings.clone();
         std::thread::spawn(move || {
+            // The recordings' cache, when this start read them from their files, is written
+            // now that the server answers, before the check.
+            loaded.write_cache();
             let found = loaded.check(|recordings, unchanged| {
                 super::model::validate_recordings_kept(&dir, recordings, unchanged)
             });

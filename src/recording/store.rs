@@ -59,6 +59,12 @@ pub struct Folder {
     /// Whether each request's replay keys are worked out as its recording is read
     /// (`open_to_index`).
     keyed: bool,
+    /// Whether the cache is written by [`Folder::write_cache_later`], not by the load
+    /// (`open_to_serve`).
+    cache_later: bool,
+    /// What the load left for [`Folder::write_cache_later`]: each loaded recording that goes
+    /// into the cache (its place among them) and its stamp.
+    cache_to_write: std::sync::Mutex<Option<Vec<(usize, Stamp)>>>,
 }
 
 impl std::fmt::Debug for Folder {
@@ -75,7 +81,7 @@ impl Folder {
     /// Walks `dir`, reading no recording, and takes every recording's stamp (on every core)
     /// when its cache holds any file; without one, `load` takes each stamp as it reads the file.
     pub fn open(dir: &Path) -> Folder {
-        Folder::walk(dir, false, false)
+        Folder::walk(dir, false, false, false)
     }
 
     /// [`Folder::open`], for a [`Folder::load`] that follows: when the cache holds no file (no
@@ -83,7 +89,7 @@ impl Folder {
     /// finds it (on this one too once the walk is done), so that a cold start's reading does
     /// not wait for the walk.
     pub fn open_to_load(dir: &Path) -> Folder {
-        Folder::walk(dir, true, false)
+        Folder::walk(dir, true, false, false)
     }
 
     /// [`Folder::open_to_load`] for a replay: each request's keys
@@ -91,10 +97,18 @@ impl Folder {
     /// that read its recording, while it is at hand, and [`Folder::load_keyed`] gives them.
     /// Worked out after the load, they were a phase of their own in a replay's start.
     pub fn open_to_index(dir: &Path) -> Folder {
-        Folder::walk(dir, true, true)
+        Folder::walk(dir, true, true, false)
     }
 
-    fn walk(dir: &Path, to_load: bool, keyed: bool) -> Folder {
+    /// [`Folder::open_to_index`] for a server that answers before the recordings' cache is
+    /// written: the load leaves the cache to [`Folder::write_cache_later`], which the caller
+    /// runs once it answers. A first start has no cache, and writing one (each recording
+    /// turned into JSON, then the file) added a quarter to the time to its first answer.
+    pub fn open_to_serve(dir: &Path) -> Folder {
+        Folder::walk(dir, true, true, true)
+    }
+
+    fn walk(dir: &Path, to_load: bool, keyed: bool, cache_later: bool) -> Folder {
         let mut files = Vec::new();
         let mut service_files = Vec::new();
         let mut errors = Vec::new();
@@ -116,8 +130,12 @@ impl Folder {
             )
         };
         let mut read_while_walking = None;
+        let read_as = ReadAs {
+            keyed,
+            cache_json: !cache_later,
+        };
         if to_load && cache.is_empty() && crate::parallel::cores() > 1 {
-            let (walked, read) = read_as_found(&cache, keyed, |found| walk(found, true));
+            let (walked, read) = read_as_found(&cache, read_as, |found| walk(found, true));
             files = walked;
             read_while_walking = Some(read);
         } else {
@@ -149,6 +167,8 @@ impl Folder {
             dir: dir.to_owned(),
             read_while_walking: std::sync::Mutex::new(read_while_walking),
             keyed,
+            cache_later,
+            cache_to_write: std::sync::Mutex::new(None),
         }
     }
 
@@ -226,7 +246,11 @@ impl Folder {
         let read: Vec<Read<'_>> = match walked {
             Some(read) => read,
             None => crate::parallel::map_in_order(&items, |&(f, s)| {
-                read_one(f, None, s, cache, self.keyed)
+                let read_as = ReadAs {
+                    keyed: self.keyed,
+                    cache_json: !self.cache_later,
+                };
+                read_one(f, None, s, cache, read_as)
             }),
         };
         let hits = read.iter().filter(|r| r.cached.is_some()).count();
@@ -237,7 +261,22 @@ impl Folder {
         } else {
             self.unchanged.clone()
         };
-        if rewrite && cache.writes() {
+        if rewrite && cache.writes() && self.cache_later {
+            let mut place = 0;
+            let mut to_write = Vec::new();
+            for r in &read {
+                if r.result.is_ok() {
+                    if let Some(stamp) = &r.stamp {
+                        to_write.push((place, stamp.clone()));
+                    }
+                    place += 1;
+                }
+            }
+            *self
+                .cache_to_write
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(to_write);
+        } else if rewrite && cache.writes() {
             let good: Vec<(&Path, &[u8], &Stamp)> = read
                 .iter()
                 .filter_map(|r| {
@@ -268,6 +307,43 @@ impl Folder {
             Err(LoadErrors(errors))
         }
     }
+}
+
+impl Folder {
+    /// Writes the recordings' cache that the load of a folder opened with
+    /// [`Folder::open_to_serve`] left to be written: `recordings` are what that load gave.
+    /// Nothing to do for any other folder, or once done.
+    pub fn write_cache_later(&self, recordings: &[Recording]) {
+        let to_write = self
+            .cache_to_write
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let Some(to_write) = to_write else {
+            return;
+        };
+        let raws: Vec<(&Path, Box<serde_json::value::RawValue>, &Stamp)> = to_write
+            .iter()
+            .filter_map(|(place, stamp)| {
+                let recording = recordings.get(*place)?;
+                Some((recording.file.as_path(), cache::to_raw(recording)?, stamp))
+            })
+            .collect();
+        let entries: Vec<(&Path, &[u8], &Stamp)> = raws
+            .iter()
+            .map(|(path, raw, stamp)| (*path, raw.get().as_bytes(), *stamp))
+            .collect();
+        cache::write(&self.dir, "recordings", &entries);
+    }
+}
+
+/// How a file is read: whether its request keys are worked out (`keyed`), and whether what it
+/// parsed to is turned into the cache's JSON as it is read (`cache_json`, when the cache is
+/// written by the load and written at all).
+#[derive(Clone, Copy)]
+struct ReadAs {
+    keyed: bool,
+    cache_json: bool,
 }
 
 /// The [`Unchanged`] of a folder whose every recording `cache` holds: its stamp, and each
@@ -316,7 +392,7 @@ fn read_one<'a>(
     at: Option<&OpenFolder>,
     stamped: Stamped<'a>,
     cache: &'a Cache,
-    keyed: bool,
+    ReadAs { keyed, cache_json }: ReadAs,
 ) -> Read<'a> {
     let keys_of = |recording: &Recording| {
         if keyed {
@@ -352,7 +428,7 @@ fn read_one<'a>(
     // Turned into the cache's JSON here, on the loader's thread that parsed it (done after the
     // parallel part, it was the longest serial stretch of a cold start).
     let fresh = match &result {
-        Ok(recording) if cache.writes() => cache::to_raw(recording),
+        Ok(recording) if cache_json && cache.writes() => cache::to_raw(recording),
         _ => None,
     };
     Read {
@@ -390,7 +466,7 @@ impl FolderKey {
 /// nothing is taken from it, so what is read borrows nothing of it.
 fn read_as_found(
     cache: &Cache,
-    keyed: bool,
+    read_as: ReadAs,
     walk: impl FnOnce(&mut dyn FnMut(PathBuf, &At)),
 ) -> (Vec<PathBuf>, Vec<Read<'static>>) {
     use std::sync::{Condvar, Mutex, PoisonError};
@@ -432,7 +508,7 @@ fn read_as_found(
                 let i = f.next - 1;
                 (i, f.files[i].clone(), f.folders[i].clone())
             };
-            let r = read_one(&file, at.as_deref(), Stamped::WhenRead, cache, keyed);
+            let r = read_one(&file, at.as_deref(), Stamped::WhenRead, cache, read_as);
             debug_assert!(r.cached.is_none(), "an empty cache gives nothing");
             done.push((i, Read { cached: None, ..r }));
         }
@@ -1104,6 +1180,64 @@ mod tests {
         assert_eq!(loaded.first().map(String::as_str), Some("a"));
         assert_eq!(loaded.last().map(String::as_str), Some("h"));
         assert_eq!(loaded.len(), 45);
+    }
+
+    /// A folder opened to serve leaves its cache to be written when the server answers: the load
+    /// writes none, `write_cache_later` writes what the load would have written, once.
+    #[test]
+    fn a_folder_opened_to_serve_writes_its_cache_when_told_to() {
+        crate::parsed_cache::RACY_IN_TESTS.with(|r| r.set(std::time::Duration::ZERO));
+        let (served, loaded) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for dir in [served.path(), loaded.path()] {
+            tree(dir);
+            fs::remove_file(dir.join("b/d/f.yaml")).unwrap();
+        }
+        let cache_file = |dir: &Path| dir.join(crate::parsed_cache::CACHE_FILE);
+        let folder = Folder::open_to_serve(served.path());
+        let (recordings, keys, _) = folder.load_keyed().unwrap();
+        assert_eq!(keys.map(|k| k.len()), Some(recordings.len()));
+        assert!(
+            !cache_file(served.path()).exists(),
+            "the load wrote the cache"
+        );
+        folder.write_cache_later(&recordings);
+        let written = fs::read(cache_file(served.path())).expect("the cache, written later");
+        // Written once: a second call finds nothing left to write.
+        fs::remove_file(cache_file(served.path())).unwrap();
+        folder.write_cache_later(&recordings);
+        assert!(!cache_file(served.path()).exists());
+        fs::write(cache_file(served.path()), &written).unwrap();
+        // The same cache as a load that writes it itself, but for the folder's own name.
+        let (_, _) = Folder::open_to_load(loaded.path()).load().unwrap();
+        let rest = |bytes: &[u8], dir: &Path| {
+            String::from_utf8_lossy(bytes).replace(&dir.display().to_string(), "DIR")
+        };
+        let entries = |text: String| {
+            text.lines()
+                .skip(1)
+                .map(|l| {
+                    // Each entry's line: length, times, inode, JSON length, path; the inodes differ.
+                    let f: Vec<&str> = l.splitn(6, ' ').collect();
+                    if f.len() == 6 {
+                        format!("{} {} {}", f[0], f[4], f[5])
+                    } else {
+                        l.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            entries(rest(&written, served.path())),
+            entries(rest(
+                &fs::read(cache_file(loaded.path())).unwrap(),
+                loaded.path()
+            )),
+        );
+        // And the next start takes every recording from it.
+        let again = Folder::open(served.path());
+        assert!(again.unchanged().is_some(), "{again:?}");
+        let (cached, _) = again.load().unwrap();
+        assert_eq!(format!("{cached:?}"), format!("{recordings:?}"));
     }
 
     #[test]
