@@ -7,7 +7,8 @@
 #   2. `conform run` of the whole-service suite, built-in replay           < 250 ms   peer: hurl
 #   3. 10,000 case files against a bare server: throughput, CPU     >= 3x hurl, <= 1/5 CPU
 #   4. `conform serve` start-up with 2,000 recordings                      < 50 ms    peer: bare hyper
-#      (cold: bare hyper reading the same files first)
+#      (cold, CONFORM_NO_CACHE=1: bare hyper reading the same files first; and a first
+#      start, the folder's cache removed, as in a fresh clone)
 #   5. `conform serve` requests/s on the documented request       >= 80 % of bare hyper
 #
 # Peers run interleaved with conform (conform, peer, conform, peer, ...) so both see the same
@@ -280,6 +281,8 @@ rm -rf "$SUITE" "$WORK/hurl10k"
 # ---- 4. start-up with 2,000 recordings
 DIR=$WORK/recordings
 cp -r recordings "$DIR"
+# Without the caches and memos the checkout's own runs left there (they hold its files only).
+rm -f "$DIR"/.conform-cache*
 # recordings/*/service.yaml names its model as ../../cases/...: the same path from the copy.
 ln -s "$ROOT/cases" "$WORK/cases"
 real=$(find "$DIR" -name '*.yaml' | wc -l)
@@ -292,18 +295,30 @@ done
 count=$(find "$DIR" -name '*.yaml' | wc -l)
 echo "-- 4. start-up, spawn → first 200 to the documented request, median of $START_RUNS; conform serve with $count recordings ($real real + $((count - real)) variants) vs the bare server"
 echo "      second peer of the cold start: the bare server that first reads every recording file (--read-first; no parsing): the file system's share"
-c_start=() k_start=() b_start=() f_start=()
+c_start=() k_start=() n_start=() b_start=() f_start=()
 # As for 3: the copies age past the 2 s racy window, then two starts: the first fills the
 # cache, the second (every recording from the cache) writes the memos of the replay's index and
 # of the model check. A timed warm start is one a user sees from the third start after a change.
 nap 2.1
 for warm_up in 1 2; do
     spawn_ready serve "$BIN" serve --recordings "$DIR" --addr "127.0.0.1:@PORT@"
+    # conform serve writes the recordings' cache once it answers (since 2026-12-08): stopped at
+    # once, it would not have. Up to 5 s for it.
+    for ((w = 0; w < 100; w++)); do [[ -e $DIR/.conform-cache ]] && break; nap 0.05; done
     stop_bg "$BG"
 done
+# A first start, as in a fresh clone: a copy of the folder without its cache and memos, removed
+# again before each start (the warm starts keep theirs: a cache put back is another file, and
+# the memos name the cache's own stamp).
+FIRST=$WORK/recordings-first
+cp -rp "$DIR" "$FIRST"
 for ((r = 0; r < START_RUNS; r++)); do
     spawn_ready serve env CONFORM_NO_CACHE=1 "$BIN" serve --recordings "$DIR" --addr "127.0.0.1:@PORT@"
     k_start+=("$START_MS")
+    stop_bg "$BG"
+    rm -f "$FIRST"/.conform-cache*
+    spawn_ready serve "$BIN" serve --recordings "$FIRST" --addr "127.0.0.1:@PORT@"
+    n_start+=("$START_MS")
     stop_bg "$BG"
     spawn_ready serve "$BIN" serve --recordings "$DIR" --addr "127.0.0.1:@PORT@"
     c_start+=("$START_MS")
@@ -317,7 +332,8 @@ for ((r = 0; r < START_RUNS; r++)); do
 done
 cs=$(printf '%s\n' "${c_start[@]}" | median) bs=$(printf '%s\n' "${b_start[@]}" | median)
 ks=$(printf '%s\n' "${k_start[@]}" | median) fs=$(printf '%s\n' "${f_start[@]}" | median)
-echo "   conform serve: ${cs} ms $(printf '%s\n' "${c_start[@]}" | spread); cold (CONFORM_NO_CACHE=1): ${ks} ms $(printf '%s\n' "${k_start[@]}" | spread); bare hyper: ${bs} ms $(printf '%s\n' "${b_start[@]}" | spread); bare hyper reading the files first: ${fs} ms $(printf '%s\n' "${f_start[@]}" | spread)"
+ns=$(printf '%s\n' "${n_start[@]}" | median)
+echo "   conform serve: ${cs} ms $(printf '%s\n' "${c_start[@]}" | spread); cold (CONFORM_NO_CACHE=1): ${ks} ms $(printf '%s\n' "${k_start[@]}" | spread); first start (no cache yet; written once it answers): ${ns} ms $(printf '%s\n' "${n_start[@]}" | spread); bare hyper: ${bs} ms $(printf '%s\n' "${b_start[@]}" | spread); bare hyper reading the files first: ${fs} ms $(printf '%s\n' "${f_start[@]}" | spread)"
 
 # ---- 5. throughput against the bare server
 echo "-- 5. wrk -t2 -c64 pinned to CPU $CLIENT_CPU, the documented request, $ROUNDS rounds of ${DURATION} s each, servers alternating; conform serve has the $count recordings"
@@ -373,5 +389,5 @@ echo "| 1 | generate the Inspector Classic suite < 1 s | ${gen_s} s | | | $(verd
 echo "| 2 | \`conform run\`, $suite_cases cases, embedded replay < 250 ms | ${run_med} ms (cold ${cold_med}) | hurl ${hurl_med} ms | $(ratio "$run_med" "$hurl_med") | $(verdict "$run_med" '<' 250) (cold: $(verdict "$cold_med" '<' 250)) |"
 echo "| 3a | $CASES cases: throughput ≥ 3x hurl | $c_rate cases/s | hurl $h_rate | ${thr_ratio}x | $(verdict "$thr_ratio" '>=' 3) |"
 echo "| 3b | $CASES cases: CPU ≤ 1/5 of hurl's | ${cc} s | hurl ${hc} s | ${cpu_ratio} | $(verdict "$cpu_ratio" '<=' 0.2) |"
-echo "| 4 | start-up, $count recordings < 50 ms | ${cs} ms (cold ${ks}) | bare hyper ${bs} ms (reading the files first ${fs}) | $(ratio "$cs" "$bs") (cold $(ratio "$ks" "$fs")) | $(verdict "$cs" '<' 50) (cold: $(verdict "$ks" '<' 50)) |"
+echo "| 4 | start-up, $count recordings < 50 ms | ${cs} ms (cold ${ks}) | bare hyper ${bs} ms (reading the files first ${fs}) | $(ratio "$cs" "$bs") (cold $(ratio "$ks" "$fs")) | $(verdict "$cs" '<' 50) (cold: $(verdict "$ks" '<' 50); first start ${ns} ms: $(verdict "$ns" '<' 50)) |"
 echo "| 5 | requests/s ≥ 80 % of bare hyper | $cr | bare hyper $br | $rps_ratio | $(verdict "$rps_ratio" '>=' 0.8) |"

@@ -261,7 +261,10 @@ impl Folder {
         } else {
             self.unchanged.clone()
         };
-        if rewrite && cache.writes() && self.cache_later {
+        // A folder opened to serve leaves the cache to be written once the server answers; one
+        // that does not load whole starts no server, and is written now, as by any other load.
+        let whole = self.errors.is_empty() && read.iter().all(|r| r.result.is_ok());
+        if rewrite && cache.writes() && self.cache_later && whole {
             let mut place = 0;
             let mut to_write = Vec::new();
             for r in &read {
@@ -277,13 +280,23 @@ impl Folder {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(to_write);
         } else if rewrite && cache.writes() {
+            // Turned into JSON here what was read without (a folder opened to serve).
+            let late: Vec<Option<Box<serde_json::value::RawValue>>> = read
+                .iter()
+                .map(|r| match (&r.result, r.cached, &r.fresh) {
+                    (Ok(recording), None, None) => cache::to_raw(recording),
+                    _ => None,
+                })
+                .collect();
             let good: Vec<(&Path, &[u8], &Stamp)> = read
                 .iter()
-                .filter_map(|r| {
+                .zip(&late)
+                .filter_map(|(r, late)| {
                     let recording = r.result.as_ref().ok()?;
                     let raw = r
                         .cached
-                        .or(r.fresh.as_deref().map(|f| f.get().as_bytes()))?;
+                        .or(r.fresh.as_deref().map(|f| f.get().as_bytes()))
+                        .or(late.as_deref().map(|f| f.get().as_bytes()))?;
                     Some((recording.file.as_path(), raw, r.stamp.as_ref()?))
                 })
                 .collect();
@@ -1238,6 +1251,18 @@ mod tests {
         assert!(again.unchanged().is_some(), "{again:?}");
         let (cached, _) = again.load().unwrap();
         assert_eq!(format!("{cached:?}"), format!("{recordings:?}"));
+    }
+
+    /// A folder opened to serve that does not load whole starts no server: what it read is
+    /// cached at once, as by any other load, for the start after the fix.
+    #[test]
+    fn a_folder_opened_to_serve_that_does_not_load_caches_what_it_read_at_once() {
+        crate::parsed_cache::RACY_IN_TESTS.with(|r| r.set(std::time::Duration::ZERO));
+        let dir = tempfile::tempdir().unwrap();
+        tree(dir.path());
+        assert!(Folder::open_to_serve(dir.path()).load_keyed().is_err());
+        let cache = Cache::read(dir.path(), "recordings");
+        assert_eq!(cache.len(), 44, "every recording but the broken one");
     }
 
     #[test]
