@@ -13,9 +13,9 @@ use crate::matching::{BodyExpect, MessageExpect, Mode, Pattern, StartExpect};
 
 /// A recorded message's headers, name to value, in name order: a map on a sorted vector. A
 /// `BTreeMap`'s first node has room for eleven entries, about 540 bytes for a message's two or
-/// three headers, and the headers' maps were a third of a loaded recording's memory; fresh
-/// memory is what a replay's cold start spends most on after the file system
-/// (BENCHMARKS.md).
+/// three headers, and the headers' maps were a third of a loaded recording's memory. Fresh
+/// memory is dear at a replay's cold start: a page touched for the first time cost about 5 µs
+/// on the bench's machine (BENCHMARKS.md, twelfth round).
 pub type HeaderMap = litemap::LiteMap<String, String>;
 
 /// A [`HeaderMap`] as a map, always: litemap writes an empty map as an empty list (and reads
