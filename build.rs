@@ -1,7 +1,7 @@
 //! Links the `conform` binary as a position-dependent executable on Linux.
 //!
 //! A position-independent executable is relocated by the dynamic loader at every start: the
-//! release binary holds about 23,000 relative relocations, and writing them copies some 180
+//! release binary holds about 23,000 relative relocations, and writing them copies about 200
 //! pages of its data, each a page fault. That was a third of the time `conform --version`
 //! takes (3.7 ms against 2.5 ms without), and the same stretch comes first in every replay's
 //! start (bench/issue11.sh, figure 4; BENCHMARKS.md). Linked at a fixed address, the data is

@@ -56,14 +56,12 @@ pub struct Folder {
     dir: PathBuf,
     /// Every file as `open_to_load` read it during the walk, for `load` to take.
     read_while_walking: std::sync::Mutex<Option<Vec<Read<'static>>>>,
-    /// Whether each request's replay keys are worked out as its recording is read
-    /// (`open_to_index`).
-    keyed: bool,
-    /// Whether the cache is written by [`Folder::write_cache_later`], not by the load
-    /// (`open_to_serve`).
-    cache_later: bool,
-    /// What the load left for [`Folder::write_cache_later`]: each loaded recording that goes
-    /// into the cache (its place among them) and its stamp.
+    /// How each file is read: whether its request's replay keys are worked out as it is read
+    /// (`open_to_index`), and whether what it parsed to is turned into the cache's JSON then
+    /// (not for `open_to_serve`: the cache is written by [`Folder::write_cache_later`]).
+    read_as: ReadAs,
+    /// What the load left for [`Folder::write_cache_later`]: each recording that goes into the
+    /// cache (its place among the loaded ones) and its stamp.
     cache_to_write: std::sync::Mutex<Option<Vec<(usize, Stamp)>>>,
 }
 
@@ -166,8 +164,7 @@ impl Folder {
             unchanged,
             dir: dir.to_owned(),
             read_while_walking: std::sync::Mutex::new(read_while_walking),
-            keyed,
-            cache_later,
+            read_as,
             cache_to_write: std::sync::Mutex::new(None),
         }
     }
@@ -246,11 +243,7 @@ impl Folder {
         let read: Vec<Read<'_>> = match walked {
             Some(read) => read,
             None => crate::parallel::map_in_order(&items, |&(f, s)| {
-                let read_as = ReadAs {
-                    keyed: self.keyed,
-                    cache_json: !self.cache_later,
-                };
-                read_one(f, None, s, cache, read_as)
+                read_one(f, None, s, cache, self.read_as)
             }),
         };
         let hits = read.iter().filter(|r| r.cached.is_some()).count();
@@ -264,17 +257,13 @@ impl Folder {
         // A folder opened to serve leaves the cache to be written once the server answers; one
         // that does not load whole starts no server, and is written now, as by any other load.
         let whole = self.errors.is_empty() && read.iter().all(|r| r.result.is_ok());
-        if rewrite && cache.writes() && self.cache_later && whole {
-            let mut place = 0;
-            let mut to_write = Vec::new();
-            for r in &read {
-                if r.result.is_ok() {
-                    if let Some(stamp) = &r.stamp {
-                        to_write.push((place, stamp.clone()));
-                    }
-                    place += 1;
-                }
-            }
+        if rewrite && cache.writes() && !self.read_as.cache_json && whole {
+            // Every file loaded: each one's place in what was read is its recording's.
+            let to_write = read
+                .iter()
+                .enumerate()
+                .filter_map(|(place, r)| Some((place, r.stamp.clone()?)))
+                .collect();
             *self
                 .cache_to_write
                 .lock()
@@ -304,7 +293,7 @@ impl Folder {
         }
         let mut errors = self.errors.clone();
         let mut recordings = Vec::with_capacity(read.len());
-        let mut keys = Vec::with_capacity(if self.keyed { read.len() } else { 0 });
+        let mut keys = Vec::with_capacity(if self.read_as.keyed { read.len() } else { 0 });
         for r in read {
             match r.result {
                 Ok(recording) => {
@@ -315,7 +304,7 @@ impl Folder {
             }
         }
         if errors.is_empty() {
-            Ok((recordings, self.keyed.then_some(keys), unchanged))
+            Ok((recordings, self.read_as.keyed.then_some(keys), unchanged))
         } else {
             Err(LoadErrors(errors))
         }
